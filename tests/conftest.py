@@ -1,0 +1,36 @@
+"""Session-wide fixtures: the demo model, its archive and a real TorchServe.
+
+The demo model and archive are built once per test run with the same
+Makefile targets a user runs (`make model`, `make archive`), into build/test
+so a user's own model and archive are never touched.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from support.servers import ROOT, make, running_torchserve
+
+TEST_BUILD = ROOT / "build" / "test"
+DEMO_MODEL_DIR = TEST_BUILD / "models" / "demo"
+DEMO_STORE = TEST_BUILD / "model-store"
+
+
+@pytest.fixture(scope="session")
+def demo_model_dir() -> Path:
+    make("model", "MODEL_SOURCE=demo", f"MODEL_DIR={DEMO_MODEL_DIR}")
+    return DEMO_MODEL_DIR
+
+
+@pytest.fixture(scope="session")
+def demo_store(demo_model_dir) -> Path:
+    make("archive", "MODEL_SOURCE=demo", f"MODEL_DIR={demo_model_dir}", f"ARCHIVE_DIR={DEMO_STORE}")
+    assert (DEMO_STORE / "toxic-bert.mar").is_file()
+    return DEMO_STORE
+
+
+@pytest.fixture(scope="session")
+def torchserve(demo_store, tmp_path_factory):
+    """One real TorchServe with the demo archive, shared by the integration tests."""
+    with running_torchserve(demo_store, tmp_path_factory.mktemp("torchserve")) as server:
+        yield server

@@ -1,0 +1,109 @@
+"""The handler inside a real TorchServe, with the demo archive built by `make archive`."""
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+from labels import LABELS
+from support.http import metric_sum, post_concurrently, post_json, scrape
+
+HELDOUT = json.loads((Path(__file__).parents[1] / "data" / "heldout.json").read_text())
+
+
+def test_model_is_ready_with_one_worker(torchserve):
+    status = torchserve.process.poll()
+    assert status is None
+    import torchserve_ctl
+    model = torchserve_ctl.model_status(torchserve.management_url)
+    assert model["modelName"] == "toxic-bert"
+    assert model["batchSize"] == 8
+    assert [w["status"] for w in model["workers"]] == ["READY"]
+
+
+def test_toxic_text_scores_high_and_benign_text_low(torchserve):
+    toxic = post_json(torchserve.predictions_url, {"text": "You are a stupid worthless idiot."})
+    benign = post_json(torchserve.predictions_url, {"text": "Thank you for the lovely dinner."})
+    assert toxic.status_code == benign.status_code == 200
+    toxic, benign = toxic.json(), benign.json()
+    assert toxic["is_toxic"] and toxic["scores"]["toxic"] > 0.8 and toxic["scores"]["insult"] > 0.5
+    assert not benign["is_toxic"] and max(benign["scores"].values()) < 0.2
+    assert toxic["model"]["demo"] is True and toxic["model"]["version"] == "1.0"
+
+
+def test_plain_text_body_is_accepted(torchserve):
+    reply = torchserve_post_text(torchserve, "I will kill you.")
+    assert reply.status_code == 200 and reply.json()["scores"]["threat"] > 0.5
+
+
+def torchserve_post_text(torchserve, text):
+    import requests
+    return requests.post(torchserve.predictions_url, data=text.encode(),
+                         headers={"Content-Type": "text/plain; charset=utf-8"}, timeout=30)
+
+
+def test_answers_equal_an_in_process_transformers_run(torchserve, demo_model_dir):
+    texts = HELDOUT["toxic"][:4] + HELDOUT["benign"][:4] + ["word " * 400]
+    tokenizer = AutoTokenizer.from_pretrained(demo_model_dir)
+    model = AutoModelForSequenceClassification.from_pretrained(demo_model_dir).eval()
+    for text in texts:  # one at a time: the same padding as a batch of one
+        with torch.inference_mode():
+            encoded = tokenizer([text], truncation=True, max_length=256, return_tensors="pt")
+            expected = torch.sigmoid(model(**encoded).logits)[0].tolist()
+        served = post_json(torchserve.predictions_url, {"text": text}).json()
+        assert [served["scores"][label] for label in LABELS] == pytest.approx(expected, abs=1e-5)
+
+
+def test_concurrent_requests_are_batched(torchserve):
+    before = scrape(torchserve.metrics_url)
+    replies = post_concurrently(torchserve.predictions_url, [{"text": f"message number {i}"}
+                                                             for i in range(32)])
+    assert all(r.status_code == 200 for r in replies)
+    after = scrape(torchserve.metrics_url)
+    requests_delta = (metric_sum(after, "toxicity_handler_requests_total")
+                      - metric_sum(before, "toxicity_handler_requests_total"))
+    batches_delta = (metric_sum(after, "toxicity_handler_batches_total")
+                     - metric_sum(before, "toxicity_handler_batches_total"))
+    assert requests_delta == 32
+    assert requests_delta / batches_delta > 1, "no request was batched with another"
+
+
+def test_bad_requests_in_a_batch_get_4xx_and_neighbours_200(torchserve):
+    bodies = []
+    for i in range(8):
+        bodies += [{"text": f"a perfectly normal sentence {i}"}, {"text": "   "}, {"nope": 1}]
+    before = scrape(torchserve.metrics_url)
+    replies = post_concurrently(torchserve.predictions_url, bodies, workers=24)
+    after = scrape(torchserve.metrics_url)
+    for body, reply in zip(bodies, replies):
+        if "nope" in body:
+            assert reply.status_code == 400
+            assert reply.json()["error"]["message"] == "missing field 'text'"
+        elif body["text"].strip():
+            assert reply.status_code == 200 and "scores" in reply.json()
+        else:
+            assert reply.status_code == 422
+    batches = (metric_sum(after, "toxicity_handler_batches_total")
+               - metric_sum(before, "toxicity_handler_batches_total"))
+    assert batches < len(bodies), "the mix was never batched together"
+
+
+def test_prometheus_endpoint_has_builtin_and_custom_metrics(torchserve):
+    post_json(torchserve.predictions_url, {"text": "You idiot."})
+    post_json(torchserve.predictions_url, {"text": ""})
+    exposition = scrape(torchserve.metrics_url)
+    assert metric_sum(exposition, "ts_inference_requests_total", model_name="toxic-bert") >= 2
+    assert "ts_inference_latency_microseconds" in exposition
+    assert "ts_queue_latency_microseconds" in exposition
+    assert metric_sum(exposition, "toxicity_verdicts_total", Label="toxic") >= 1
+    assert metric_sum(exposition, "toxicity_handler_input_errors_total", Status="422") >= 1
+    assert "# TYPE toxicity_handler_batch_size gauge" in exposition
+
+
+def test_model_registration_is_disabled(torchserve):
+    import requests
+    reply = requests.post(f"{torchserve.management_url}/models",
+                          params={"url": "https://example.invalid/x.mar"}, timeout=10)
+    assert reply.status_code in (400, 403, 405)

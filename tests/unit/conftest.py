@@ -1,0 +1,21 @@
+import pytest
+import torch
+from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+from labels import ID2LABEL, LABEL2ID, PROBLEM_TYPE
+from prepare_model import minilm_encoder_dir, save_model
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory):
+    """A two-layer BERT with toxic-bert's labels and the real vocabulary: fast to load."""
+    torch.manual_seed(0)
+    config = BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, num_labels=6, id2label=dict(ID2LABEL),
+                        label2id=dict(LABEL2ID), problem_type=PROBLEM_TYPE)
+    model = BertForSequenceClassification(config).eval()
+    tokenizer = AutoTokenizer.from_pretrained(minilm_encoder_dir())
+    output = tmp_path_factory.mktemp("tiny-model")
+    save_model(model, tokenizer, output, {"name": "tiny", "source": "test", "demo": True,
+                                          "created": "2026-01-01T00:00:00Z"})
+    return output

@@ -1,0 +1,142 @@
+"""The handler's steps with a fake context and a tiny model: no server needed."""
+
+import json
+
+import pytest
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+from handler_settings import HandlerSettings
+from labels import LABELS
+from support.fake_context import FakeContext
+from toxic_handler import ToxicHandler
+
+
+def make_handler(model_dir, **settings):
+    context = FakeContext(model_dir, settings)
+    handler = ToxicHandler()
+    handler.initialize(context)
+    return handler, context
+
+
+def reference_scores(model_dir, texts, max_length=256):
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
+    with torch.inference_mode():
+        encoded = tokenizer(texts, padding=True, truncation=True, max_length=max_length,
+                            return_tensors="pt")
+        return model(**encoded).logits
+
+
+def test_scores_are_per_label_sigmoids_in_toxic_bert_order(tiny_model_dir):
+    handler, context = make_handler(tiny_model_dir)
+    texts = ["hello there", "you are an idiot"]
+    responses = handler.handle([{"body": {"text": t}} for t in texts], context)
+    logits = reference_scores(tiny_model_dir, texts)
+    for response, row in zip(responses, logits):
+        assert list(response["scores"]) == list(LABELS)
+        expected = torch.sigmoid(row).tolist()
+        assert [response["scores"][label] for label in LABELS] == pytest.approx(expected, abs=1e-5)
+        # Not softmax: independent sigmoids need not sum to one.
+        assert sum(response["scores"].values()) != pytest.approx(1.0, abs=1e-3)
+        assert response["top_label"] == LABELS[int(row.argmax())]
+        assert response["is_toxic"] == (max(expected) >= 0.5)
+
+
+def test_response_carries_model_information(tiny_model_dir):
+    handler, context = make_handler(tiny_model_dir, threshold=0.7)
+    [response] = handler.handle([{"body": {"text": "hello"}}], context)
+    assert response["threshold"] == 0.7
+    assert response["model"] == {"name": "tiny", "source": "test", "version": "1.0",
+                                 "created": "2026-01-01T00:00:00Z", "demo": True,
+                                 "precision": "fp32"}
+    json.dumps(response)  # must be serialisable as it is
+
+
+def test_threshold_decides_the_verdict(tiny_model_dir):
+    handler, context = make_handler(tiny_model_dir, threshold=0.01)
+    [response] = handler.handle([{"body": {"text": "hello"}}], context)
+    assert response["is_toxic"] is True
+
+
+def test_truncation_is_reported_with_the_token_count(tiny_model_dir):
+    handler, context = make_handler(tiny_model_dir, max_length=16)
+    short, long = handler.handle([{"body": {"text": "short text"}},
+                                  {"body": {"text": "word " * 100}}], context)
+    assert short["truncated"] is False and short["tokens"] == 4  # [CLS] short text [SEP]
+    assert long["truncated"] is True and long["tokens"] == 16
+    assert context.metrics.values[("toxicity_handler_truncated_total", ("toxic-bert", "Model"))] == 1
+
+
+def test_bad_requests_get_their_own_status_while_neighbours_succeed(tiny_model_dir):
+    handler, context = make_handler(tiny_model_dir)
+    batch = [{"body": {"text": "fine"}}, {"body": {"text": "  "}}, {"body": b"\xff"},
+             {"body": {"txt": "x"}}, {"body": "also fine"}, {"body": [1]}]
+    responses = handler.handle(batch, context)
+    assert len(responses) == len(batch)
+    assert "scores" in responses[0] and "scores" in responses[4]
+    assert context.statuses == {1: (422, "text is empty"), 2: (400, "body is not valid UTF-8"),
+                                3: (400, "missing field 'text'"),
+                                5: (400, context.statuses[5][1])}
+    for index in (1, 2, 3, 5):
+        assert responses[index]["error"]["code"] == context.statuses[index][0]
+    # Good rows are scored exactly as if they had been sent alone.
+    [alone] = handler.handle([{"body": "also fine"}], context)
+    assert alone["scores"] == pytest.approx(responses[4]["scores"], abs=1e-5)
+
+
+def test_a_batch_of_only_bad_requests_is_answered(tiny_model_dir):
+    handler, context = make_handler(tiny_model_dir)
+    responses = handler.handle([{"body": {"text": ""}}, {}], context)
+    assert [r["error"]["code"] for r in responses] == [422, 400]
+
+
+def test_metrics_count_batches_requests_errors_and_verdicts(tiny_model_dir):
+    handler, context = make_handler(tiny_model_dir, threshold=0.01)  # every label "toxic"
+    handler.handle([{"body": "a"}, {"body": "b"}, {"body": ""}], context)
+    values = context.metrics.values
+    base = ("toxic-bert", "Model")
+    assert values[("toxicity_handler_batch_size", base)] == 3
+    assert values[("toxicity_handler_batches_total", base)] == 1
+    assert values[("toxicity_handler_requests_total", base)] == 3
+    assert values[("toxicity_handler_input_errors_total", base + ("422",))] == 1
+    for label in LABELS:
+        assert values[("toxicity_verdicts_total", base + (label,))] == 2
+    assert [name for name, _ in context.metrics.times] == ["HandlerTime"]
+
+
+@pytest.mark.parametrize("precision", ["bf16", "int8"])
+def test_reduced_precisions_stay_close_to_fp32(tiny_model_dir, precision):
+    texts = [{"body": "a friendly sentence"}, {"body": "you are a stupid idiot"}]
+    fp32, context = make_handler(tiny_model_dir)
+    reduced, reduced_context = make_handler(tiny_model_dir, precision=precision)
+    for a, b in zip(fp32.handle(texts, context), reduced.handle(texts, reduced_context)):
+        assert b["model"]["precision"] == precision
+        assert b["scores"] == pytest.approx(a["scores"], abs=0.02)
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"max_length": 4}, "max_length"),
+    ({"max_length": 1024}, "max_length"),
+    ({"threshold": 1.5}, "threshold"),
+    ({"torch_threads": 0}, "torch_threads"),
+    ({"bogus": 1}, "unknown handler settings"),
+])
+def test_invalid_settings_are_refused(settings, message):
+    with pytest.raises(ValueError, match=message):
+        HandlerSettings.from_mapping(settings)
+
+
+def test_unknown_precision_is_refused(tiny_model_dir):
+    with pytest.raises(ValueError, match="unknown precision"):
+        make_handler(tiny_model_dir, precision="fp8")
+
+
+def test_model_with_other_labels_is_refused(tiny_model_dir, tmp_path):
+    config = json.loads((tiny_model_dir / "config.json").read_text())
+    config["id2label"] = {str(i): f"label{i}" for i in range(6)}
+    for path in tiny_model_dir.iterdir():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(RuntimeError, match="not toxic-bert's"):
+        make_handler(tmp_path)
