@@ -69,13 +69,17 @@ $(ARCHIVE_DIR)/toxic-bert.mar: $(MODEL_DIR)/config.json $(HANDLER_FILES) handler
 # --- local run -------------------------------------------------------------------
 run: archive
 	$(PY) scripts/torchserve_ctl.py start --run-dir $(RUN_DIR)/torchserve --model-store $(ARCHIVE_DIR)
+	$(PY) scripts/ui_ctl.py start --run-dir $(RUN_DIR)/ui
 	@echo
+	@echo "Toxicity Monitor:      http://127.0.0.1:$(UI_PORT)/"
+	@echo "JSON API:              http://127.0.0.1:$(UI_PORT)/api/v1/toxicity"
 	@echo "TorchServe inference:  http://127.0.0.1:$(TORCHSERVE_INFERENCE_PORT)/predictions/toxic-bert"
 	@echo "TorchServe management: http://127.0.0.1:$(TORCHSERVE_MANAGEMENT_PORT)/models/toxic-bert"
 	@echo "TorchServe metrics:    http://127.0.0.1:$(TORCHSERVE_METRICS_PORT)/metrics"
 	@echo "Stop with: make stop"
 
 stop:
+	-$(PY) scripts/ui_ctl.py stop --run-dir $(RUN_DIR)/ui
 	-$(PY) scripts/torchserve_ctl.py stop --run-dir $(RUN_DIR)/torchserve
 
 # --- tests -----------------------------------------------------------------------

@@ -1,0 +1,36 @@
+"""gunicorn settings for the UI; every value can be overridden by an environment variable."""
+
+import os
+import shutil
+import tempfile
+
+bind = f"{os.environ.get('UI_HOST', '127.0.0.1')}:{os.environ.get('UI_PORT', '5000')}"
+workers = int(os.environ.get("UI_WORKERS", "2"))
+# Threads: each request mostly waits on TorchServe, so threads are cheap concurrency.
+worker_class = "gthread"
+threads = int(os.environ.get("UI_THREADS", "8"))
+# Above READ_TIMEOUT_SECONDS so the app answers 504 itself before gunicorn kills a worker.
+timeout = int(float(os.environ.get("READ_TIMEOUT_SECONDS", "30"))) + 15
+graceful_timeout = 20
+keepalive = 5
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("UI_LOG_LEVEL", "info")
+# Bound request-line and header sizes; the body is capped by the app (MAX_BODY_BYTES).
+limit_request_line = 8190
+limit_request_fields = 100
+
+# prometheus-client multiprocess mode: one directory shared by all workers,
+# emptied at start so counters from an earlier run do not leak in.
+metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR",
+                                    os.path.join(tempfile.gettempdir(), f"toxicity-ui-metrics-{os.getpid()}"))
+
+
+def on_starting(server):
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    os.makedirs(metrics_dir, exist_ok=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+    multiprocess.mark_process_dead(worker.pid)

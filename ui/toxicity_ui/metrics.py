@@ -1,0 +1,52 @@
+"""The UI's Prometheus metrics, correct under gunicorn's several worker processes.
+
+With PROMETHEUS_MULTIPROC_DIR set (gunicorn.conf.py sets it), every worker
+writes its samples to that directory and /metrics aggregates them; without it
+(tests, the Flask dev server) the default in-process registry is used.
+"""
+
+import os
+
+from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram,
+                               generate_latest, multiprocess)
+from prometheus_client import REGISTRY
+
+# 10 ms to 10 s: from a cached short text to a long one under load.
+LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+TEXT_LENGTH_BUCKETS = (10, 25, 50, 100, 250, 500, 1000, 2500, 5000)
+
+REQUESTS = Counter("toxicity_ui_requests_total", "HTTP requests answered by the UI",
+                   ["endpoint", "method", "status"])
+REQUEST_SECONDS = Histogram("toxicity_ui_request_duration_seconds", "Time to answer a UI request",
+                            ["endpoint"], buckets=LATENCY_BUCKETS)
+MODEL_SERVER_SECONDS = Histogram("toxicity_ui_model_server_duration_seconds",
+                                 "Time waiting for TorchServe per prediction", ["outcome"],
+                                 buckets=LATENCY_BUCKETS)
+IN_PROGRESS = Gauge("toxicity_ui_requests_in_progress", "UI requests being answered now",
+                    ["endpoint"], multiprocess_mode="livesum")
+TEXT_LENGTH = Histogram("toxicity_ui_text_length_characters", "Length of the texts submitted",
+                        buckets=TEXT_LENGTH_BUCKETS)
+PREDICTIONS = Counter("toxicity_ui_predictions_total", "Texts scored, by verdict", ["verdict"])
+VERDICT_LABELS = Counter("toxicity_ui_verdict_labels_total",
+                         "Labels at or above the threshold in scored texts", ["label"])
+EXCEPTIONS = Counter("toxicity_ui_exceptions_total", "Errors raised while answering, by type",
+                     ["type"])
+
+
+def exposition() -> tuple[bytes, str]:
+    """The metrics in Prometheus text format, aggregated over worker processes."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def record_prediction(scores: dict, threshold: float, is_toxic: bool, seconds: float,
+                      text_length: int) -> None:
+    MODEL_SERVER_SECONDS.labels(outcome="ok").observe(seconds)
+    TEXT_LENGTH.observe(text_length)
+    PREDICTIONS.labels(verdict="toxic" if is_toxic else "not_toxic").inc()
+    for label, score in scores.items():
+        if score >= threshold:
+            VERDICT_LABELS.labels(label=label).inc()

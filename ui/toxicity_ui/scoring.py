@@ -1,0 +1,62 @@
+"""Score one text: validate it, ask TorchServe, shape the answer.
+
+Shared by the JSON API and the HTML page so both apply the same limits and
+report the same verdict.
+"""
+
+import time
+
+from flask import current_app
+
+from . import metrics
+from .config import Settings
+from .errors import ApiError, empty_text, text_too_long
+from .torchserve_client import TorchServeClient
+
+
+def validate_text(text, settings: Settings) -> str:
+    if not isinstance(text, str):
+        raise ApiError(400, "invalid_text", "Field 'text' must be a string.")
+    if not text.strip():
+        raise empty_text()
+    if len(text) > settings.max_text_chars:
+        raise text_too_long(len(text), settings.max_text_chars)
+    return text
+
+
+def score_text(text: str, client: TorchServeClient, settings: Settings) -> dict:
+    started = time.perf_counter()
+    try:
+        prediction = client.predict(text)
+    except ApiError as error:
+        metrics.MODEL_SERVER_SECONDS.labels(outcome=error.code).observe(time.perf_counter() - started)
+        raise
+    body = prediction.body
+    scores = {label: float(score) for label, score in body["scores"].items()}
+    threshold = settings.verdict_threshold if settings.verdict_threshold is not None else float(body["threshold"])
+    over = [label for label, score in sorted(scores.items(), key=lambda kv: -kv[1]) if score >= threshold]
+    top_label = max(scores, key=scores.get)
+    is_toxic = bool(over)
+    model = body["model"]
+    metrics.record_prediction(scores, threshold, is_toxic, prediction.seconds, len(text))
+    return {
+        "scores": scores,
+        "verdict": {"is_toxic": is_toxic, "top_label": top_label, "top_score": scores[top_label],
+                    "labels": over},
+        "threshold": threshold,
+        "model": model.get("name", "unknown"),
+        "model_version": model.get("version", "unknown"),
+        "model_date": model.get("created"),
+        "model_precision": model.get("precision"),
+        "demo": bool(model.get("demo", False)),
+        "version": settings.app_version,
+        "tokens": body.get("tokens"),
+        "truncated": bool(body.get("truncated", False)),
+        "timing_ms": {"total": round((time.perf_counter() - started) * 1000, 1),
+                      "model_server": round(prediction.seconds * 1000, 1)},
+    }
+
+
+def remember_model(result: dict) -> None:
+    """Keep the serving model's name, so the page shows the demo banner before a submit too."""
+    current_app.config["LAST_MODEL"] = {"name": result["model"], "demo": result["demo"]}
