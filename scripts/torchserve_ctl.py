@@ -132,6 +132,18 @@ def wait_ready(management_url: str, timeout: float, process: subprocess.Popen | 
     raise TimeoutError(f"model {MODEL_NAME} not READY after {timeout:.0f} s")
 
 
+def _group_alive(pgid: int) -> bool:
+    """True while a process of the group still runs (zombies waiting to be reaped do not count)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
+
+
 def stop_group(pid: int, timeout: float = 20.0) -> None:
     """Stop TorchServe's JVM and its Python workers (one process group)."""
     try:
@@ -140,9 +152,7 @@ def stop_group(pid: int, timeout: float = 20.0) -> None:
         return
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            os.killpg(pid, 0)
-        except ProcessLookupError:
+        if not _group_alive(pid):
             return
         time.sleep(0.2)
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from support.servers import ROOT, make, running_torchserve
+from support.servers import ROOT, make, running_torchserve, running_ui
 
 TEST_BUILD = ROOT / "build" / "test"
 DEMO_MODEL_DIR = TEST_BUILD / "models" / "demo"
@@ -33,4 +33,11 @@ def demo_store(demo_model_dir) -> Path:
 def torchserve(demo_store, tmp_path_factory):
     """One real TorchServe with the demo archive, shared by the integration tests."""
     with running_torchserve(demo_store, tmp_path_factory.mktemp("torchserve")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def ui_server(torchserve, tmp_path_factory):
+    """The UI under gunicorn in front of the shared TorchServe."""
+    with running_ui(torchserve.ports, tmp_path_factory.mktemp("ui")) as server:
         yield server

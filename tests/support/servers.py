@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torchserve_ctl
+import ui_ctl
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,11 +46,15 @@ class TorchServe:
         self.process.wait(timeout=30)
 
 
+def free_torchserve_ports() -> torchserve_ctl.Ports:
+    return torchserve_ctl.Ports(*(free_port() for _ in range(5)))
+
+
 @contextlib.contextmanager
 def running_torchserve(model_store: Path, run_dir: Path, overrides: dict | None = None,
-                       timeout: float = 240):
+                       timeout: float = 240, ports: torchserve_ctl.Ports | None = None):
     """A TorchServe serving toxic-bert from `model_store`, stopped on exit even on failure."""
-    ports = torchserve_ctl.Ports(*(free_port() for _ in range(5)))
+    ports = ports or free_torchserve_ports()
     process = torchserve_ctl.start(run_dir, model_store, ports, overrides)
     server = None
     try:
@@ -66,3 +71,24 @@ def make(*args: str, timeout: float = 900) -> None:
     result = subprocess.run(["make", "--no-print-directory", *args], cwd=ROOT, capture_output=True,
                             text=True, timeout=timeout)
     assert result.returncode == 0, f"make {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+
+
+@dataclass
+class UiServer:
+    process: subprocess.Popen
+    url: str
+    run_dir: Path
+
+
+@contextlib.contextmanager
+def running_ui(ts_ports: torchserve_ctl.Ports, run_dir: Path, extra_env: dict | None = None):
+    """The UI under gunicorn on a free port, talking to TorchServe at `ts_ports`."""
+    port = free_port()
+    process = ui_ctl.start(run_dir, ts_ports, port, extra_env)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        ui_ctl.wait_healthy(url, 30, process)
+        yield UiServer(process, url, run_dir)
+    finally:
+        torchserve_ctl.stop_group(process.pid)
+        process.wait(timeout=30)

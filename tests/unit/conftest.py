@@ -1,3 +1,5 @@
+import re
+
 import pytest
 import torch
 from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
@@ -19,3 +21,36 @@ def tiny_model_dir(tmp_path_factory):
     save_model(model, tokenizer, output, {"name": "tiny", "source": "test", "demo": True,
                                           "created": "2026-01-01T00:00:00Z"})
     return output
+
+
+@pytest.fixture
+def fake_torchserve():
+    from support.fake_torchserve import FakeTorchServe
+    with FakeTorchServe() as server:
+        yield server
+
+
+@pytest.fixture
+def ui_settings(fake_torchserve):
+    from toxicity_ui.config import Settings
+    return Settings(torchserve_inference_url=fake_torchserve.url,
+                    torchserve_management_url=fake_torchserve.url,
+                    read_timeout_seconds=1.0, connect_timeout_seconds=0.5,
+                    secret_key="test-secret", max_text_chars=5000, max_body_bytes=64 * 1024)
+
+
+@pytest.fixture
+def ui_app(ui_settings):
+    from toxicity_ui import create_app
+    return create_app(ui_settings)
+
+
+@pytest.fixture
+def ui(ui_app):
+    return ui_app.test_client()
+
+
+def csrf_token(page_html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page_html)
+    assert match, "no CSRF token in the form"
+    return match.group(1)

@@ -57,7 +57,8 @@ class TorchServeClient:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.session = requests.Session()
-        retry = Retry(total=settings.connect_retries, connect=settings.connect_retries, read=0,
+        # read=False: a read error re-raises as itself (a timeout stays a timeout, never retried).
+        retry = Retry(total=settings.connect_retries, connect=settings.connect_retries, read=False,
                       status=0, other=0, redirect=0, allowed_methods=None, backoff_factor=0.05,
                       raise_on_status=False)
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64, max_retries=retry)

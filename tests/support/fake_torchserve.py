@@ -1,0 +1,87 @@
+"""A stand-in TorchServe on 127.0.0.1 whose behaviour each test chooses.
+
+Used to drive the UI's client through every failure TorchServe can produce
+(errors, garbage, silence, slowness); the real TorchServe is used elsewhere.
+"""
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LABELS = ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate")
+
+
+def prediction(text: str) -> dict:
+    toxic = 0.95 if "idiot" in text else 0.02
+    scores = {label: (toxic if label in ("toxic", "insult") else 0.01) for label in LABELS}
+    return {"scores": scores, "is_toxic": toxic >= 0.5, "top_label": "toxic", "threshold": 0.5,
+            "tokens": len(text.split()) + 2, "truncated": False,
+            "model": {"name": "fake-model", "source": "test", "version": "9.9",
+                      "created": "2026-01-02T03:04:05Z", "demo": True, "precision": "fp32"}}
+
+
+class FakeTorchServe:
+    def __init__(self):
+        self.mode = "ok"            # ok | status:<code> | garbage | wrong_shape | slow:<s> | hangup
+        self.worker_status = "READY"
+        self.requests = []          # (path, headers, body) of every request received
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _send(self, status, body, content_type="application/json"):
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                fake.requests.append((self.path, dict(self.headers), b""))
+                if fake.mode.startswith("status:"):
+                    return self._send(int(fake.mode.split(":")[1]), {"code": 500})
+                self._send(200, [{"modelName": "toxic-bert",
+                                  "workers": [{"id": "9000", "status": fake.worker_status}]}])
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                fake.requests.append((self.path, dict(self.headers), body))
+                mode = fake.mode
+                if mode.startswith("slow:"):
+                    time.sleep(float(mode.split(":")[1]))
+                    mode = "ok"
+                if mode == "hangup":
+                    self.close_connection = True
+                    self.wfile.flush()
+                    self.connection.shutdown(2)
+                    return None
+                if mode.startswith("status:"):
+                    code = int(mode.split(":")[1])
+                    return self._send(code, {"code": code, "type": "InternalServerException",
+                                             "message": "Traceback (most recent call last): secret"})
+                if mode == "garbage":
+                    return self._send(200, b"<html>not json</html>", "text/html")
+                if mode == "wrong_shape":
+                    return self._send(200, {"scores": {"toxic": "high"}})
+                self._send(200, prediction(json.loads(body)["text"]))
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+    @property
+    def predictions(self) -> int:
+        return sum(1 for path, _, _ in self.requests if path.startswith("/predictions/"))
