@@ -29,7 +29,7 @@ MODEL_FILES = $(MODEL_DIR)/config.json,$(MODEL_DIR)/model.safetensors,$(MODEL_DI
 comma := ,
 space := $(empty) $(empty)
 
-.PHONY: help venv venv-test model archive run stop test test-unit ci-deps clean
+.PHONY: help venv venv-test model archive run stop monitor system-deps test test-unit clean
 
 help:
 	@sed -n '2,5p' Makefile
@@ -78,7 +78,15 @@ run: archive
 	@echo "TorchServe metrics:    http://127.0.0.1:$(TORCHSERVE_METRICS_PORT)/metrics"
 	@echo "Stop with: make stop"
 
+# Prometheus, Alertmanager and node-exporter (Debian packages) watching `make run`'s stack.
+monitor: venv system-deps
+	$(PY) scripts/monitoring_ctl.py start --run-dir $(RUN_DIR)/monitoring
+
+system-deps:
+	bash scripts/install-system-deps.sh
+
 stop:
+	-$(PY) scripts/monitoring_ctl.py stop --run-dir $(RUN_DIR)/monitoring
 	-$(PY) scripts/ui_ctl.py stop --run-dir $(RUN_DIR)/ui
 	-$(PY) scripts/torchserve_ctl.py stop --run-dir $(RUN_DIR)/torchserve
 

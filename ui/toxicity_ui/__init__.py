@@ -12,6 +12,7 @@ from .api import api
 from .config import Settings
 from .errors import ApiError
 from .health import health
+from .model_status import ModelStatusCollector
 from .pages import CheckForm, pages, render
 from .torchserve_client import TorchServeClient
 from .version import VERSION
@@ -60,9 +61,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(api)
     app.register_blueprint(health)
 
+    client = app.config["CLIENT"]
+    model_status = ModelStatusCollector(client.session, client.model_url)
+
     @app.get("/metrics")
     def metrics_endpoint():
-        body, content_type = metrics.exposition()
+        body, content_type = metrics.exposition(model_status)
         return Response(body, content_type=content_type)
 
     @app.before_request

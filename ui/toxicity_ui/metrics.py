@@ -33,13 +33,20 @@ EXCEPTIONS = Counter("toxicity_ui_exceptions_total", "Errors raised while answer
                      ["type"])
 
 
-def exposition() -> tuple[bytes, str]:
-    """The metrics in Prometheus text format, aggregated over worker processes."""
+def exposition(model_status=None) -> tuple[bytes, str]:
+    """The metrics in Prometheus text format, aggregated over worker processes,
+    plus TorchServe's model state read now (model_status: a collector)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry), CONTENT_TYPE_LATEST
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+        body = generate_latest(registry)
+    else:
+        body = generate_latest(REGISTRY)
+    if model_status is not None:
+        live = CollectorRegistry(auto_describe=False)
+        live.register(model_status)
+        body += generate_latest(live)
+    return body, CONTENT_TYPE_LATEST
 
 
 def record_prediction(scores: dict, threshold: float, is_toxic: bool, seconds: float,

@@ -1,0 +1,62 @@
+import contextlib
+import time
+
+import pytest
+import requests
+
+import monitoring_ctl
+from support.servers import free_port
+
+
+def local_targets(ts_ports, ui_url, ports):
+    return monitoring_ctl.Targets(
+        torchserve=f"127.0.0.1:{ts_ports.metrics}", ui=ui_url.removeprefix("http://"),
+        node=f"127.0.0.1:{ports.node}", alertmanager=f"127.0.0.1:{ports.alertmanager}",
+        prometheus=f"127.0.0.1:{ports.prometheus}")
+
+
+@contextlib.contextmanager
+def running_monitoring(run_dir, ts_ports, ui_url, webhook_url, **options):
+    """Prometheus, Alertmanager and node-exporter on free ports, fast intervals, always stopped."""
+    ports = monitoring_ctl.MonitoringPorts(free_port(), free_port(), free_port())
+    run_dir.mkdir(parents=True, exist_ok=True)
+    options = {"scrape_interval": "1s", "evaluation_interval": "1s", **options}
+    processes = monitoring_ctl.start(run_dir, ports, local_targets(ts_ports, ui_url, ports), webhook_url, **options)
+    try:
+        # Prometheus applies discovered targets only every few seconds after start.
+        wait_until(lambda: len(query(ports.prometheus, "up")) == 5, 60, message="all targets scraped")
+        yield ports
+    finally:
+        monitoring_ctl.stop_processes(processes)
+
+
+def query(prometheus_port, expr):
+    reply = requests.get(f"http://127.0.0.1:{prometheus_port}/api/v1/query", params={"query": expr}, timeout=10)
+    body = reply.json()
+    assert body["status"] == "success", body
+    return body["data"]["result"]
+
+
+def wait_until(check, timeout, interval=1.0, message="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"{message} not met within {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def monitored_stack(torchserve, ui_server, tmp_path_factory):
+    """Monitoring that scrapes the shared TorchServe and UI every second, after some traffic."""
+    with running_monitoring(tmp_path_factory.mktemp("monitoring"), torchserve.ports, ui_server.url,
+                            f"http://127.0.0.1:{free_port()}/alerts") as ports:
+        api = f"{ui_server.url}/api/v1/toxicity"
+        for round_ in range(3):  # traffic spread over scrapes, so rates have two points
+            for text in ("You stupid idiot.", "I will hurt you.", "Have a lovely day.", "", "word " * 600):
+                requests.post(api, json={"text": text}, timeout=30)
+            time.sleep(2)
+        wait_until(lambda: query(ports.prometheus, "job:ts_inference_requests:rate5m > 0"), 60,
+                   message="TorchServe traffic visible in Prometheus")
+        yield ports

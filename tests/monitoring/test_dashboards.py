@@ -1,0 +1,62 @@
+"""Grafana dashboards: structure checks, then every query run against a real Prometheus."""
+
+import json
+
+import pytest
+import yaml
+
+from monitoring.conftest import query
+from support.servers import ROOT
+
+GRAFANA = ROOT / "monitoring" / "grafana"
+DASHBOARDS = sorted((GRAFANA / "dashboards").glob("*.json"))
+
+
+def data_panels(dashboard):
+    return [panel for panel in dashboard["panels"] if panel["type"] != "row"]
+
+
+def all_queries():
+    for path in DASHBOARDS:
+        for panel in data_panels(json.loads(path.read_text())):
+            for target in panel["targets"]:
+                yield pytest.param(target["expr"], id=f"{path.stem}:{panel['title']}:{target['refId']}")
+
+
+def test_there_is_an_overview_dashboard():
+    assert [p.name for p in DASHBOARDS] == ["toxicity-overview.json"]
+
+
+@pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.stem)
+def test_dashboard_structure(path):
+    dashboard = json.loads(path.read_text())
+    assert dashboard["uid"] and dashboard["title"]
+    ids = [panel["id"] for panel in dashboard["panels"]]
+    assert len(ids) == len(set(ids)), "panel ids must be unique"
+    assert any(v["name"] == "instance" for v in dashboard["templating"]["list"])
+    for panel in data_panels(dashboard):
+        assert panel["datasource"]["uid"] == "prometheus", panel["title"]
+        assert panel["fieldConfig"]["defaults"].get("unit"), f"{panel['title']} has no unit"
+        assert panel["targets"] and all(t["expr"].strip() for t in panel["targets"]), panel["title"]
+        assert set(panel["gridPos"]) == {"h", "w", "x", "y"}, panel["title"]
+        assert panel["gridPos"]["x"] + panel["gridPos"]["w"] <= 24, panel["title"]
+
+
+def test_provisioning_points_at_the_dashboards_and_the_datasource():
+    datasource = yaml.safe_load((GRAFANA / "provisioning" / "datasources" / "prometheus.yml").read_text())
+    assert datasource["datasources"][0]["uid"] == "prometheus"
+    provider = yaml.safe_load((GRAFANA / "provisioning" / "dashboards" / "toxicity-monitor.yml").read_text())
+    assert provider["providers"][0]["type"] == "file"
+
+
+@pytest.mark.parametrize("expr", list(all_queries()))
+def test_every_dashboard_query_returns_data(monitored_stack, expr):
+    result = query(monitored_stack.prometheus, expr.replace("$instance", ".+"))
+    assert result, f"no data for {expr}"
+
+
+def test_all_targets_up_and_no_alert_firing(monitored_stack):
+    targets = query(monitored_stack.prometheus, "up")
+    assert {t["metric"]["job"]: t["value"][1] for t in targets} == {
+        "torchserve": "1", "ui": "1", "node": "1", "alertmanager": "1", "prometheus": "1"}
+    assert query(monitored_stack.prometheus, 'ALERTS{alertstate="firing"}') == []

@@ -1,0 +1,54 @@
+"""TorchServe's model state as Prometheus metrics, read from its management API at scrape time.
+
+TorchServe's own /metrics has no worker state, so readiness, worker restarts
+and the job queue are only visible through the management API. The UI already
+talks to it, so it exports them alongside its own metrics.
+"""
+
+import datetime
+
+import requests
+from prometheus_client.core import GaugeMetricFamily
+
+
+def _epoch(timestamp: str) -> float:
+    return datetime.datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
+
+
+class ModelStatusCollector:
+    def __init__(self, session: requests.Session, model_url: str, timeout: float = 2.0):
+        self.session = session
+        self.model_url = model_url
+        self.timeout = timeout
+
+    def _fetch(self) -> dict | None:
+        try:
+            reply = self.session.get(self.model_url, timeout=self.timeout)
+            return reply.json()[0] if reply.status_code == 200 else None
+        except (requests.RequestException, ValueError, IndexError, KeyError):
+            return None
+
+    def collect(self):
+        status = self._fetch()
+        workers = (status or {}).get("workers", [])
+        ready = any(worker.get("status") == "READY" for worker in workers)
+        yield GaugeMetricFamily("toxicity_model_ready",
+                                "1 when TorchServe has a READY worker for the model", value=int(ready))
+        by_state = GaugeMetricFamily("toxicity_model_workers", "TorchServe workers by state",
+                                     labels=["state"])
+        for state in ("READY", "LOADING", "UNLOADING", "UNKNOWN"):
+            by_state.add_metric([state], sum(1 for w in workers if w.get("status", "UNKNOWN") == state))
+        yield by_state
+        starts = [_epoch(w["startTime"]) for w in workers if w.get("startTime")]
+        if starts:
+            yield GaugeMetricFamily("toxicity_model_worker_start_time_seconds",
+                                    "Start time of the newest worker; changes when a worker restarts",
+                                    value=max(starts))
+        queue = (status or {}).get("jobQueueStatus")
+        if queue:
+            yield GaugeMetricFamily("toxicity_model_queue_pending_requests",
+                                    "Requests waiting in TorchServe's job queue",
+                                    value=queue.get("pendingRequests", 0))
+            yield GaugeMetricFamily("toxicity_model_queue_remaining_capacity",
+                                    "Free places in TorchServe's job queue",
+                                    value=queue.get("remainingCapacity", 0))
