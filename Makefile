@@ -29,7 +29,7 @@ MODEL_FILES = $(MODEL_DIR)/config.json,$(MODEL_DIR)/model.safetensors,$(MODEL_DI
 comma := ,
 space := $(empty) $(empty)
 
-.PHONY: help venv venv-test model archive run stop monitor system-deps test test-unit clean
+.PHONY: help venv venv-test model archive run stop monitor metrics-report system-deps test test-unit clean
 
 help:
 	@sed -n '2,5p' Makefile
@@ -81,6 +81,12 @@ run: archive
 # Prometheus, Alertmanager and node-exporter (Debian packages) watching `make run`'s stack.
 monitor: venv system-deps
 	$(PY) scripts/monitoring_ctl.py start --run-dir $(RUN_DIR)/monitoring
+
+# Key metrics of a time window (e.g. the last stress run) as a PNG: make metrics-report LAST=10m
+LAST ?= 10m
+metrics-report: venv
+	$(PY) scripts/metrics_report.py --prometheus http://127.0.0.1:$${PROMETHEUS_PORT:-9090} --last $(LAST) \
+	  --output build/reports/metrics-$$(date -u +%Y%m%dT%H%M%SZ).png
 
 system-deps:
 	bash scripts/install-system-deps.sh

@@ -1,0 +1,136 @@
+"""Render the key metrics of a time window (a stress run) from Prometheus into one PNG.
+
+    python scripts/metrics_report.py --prometheus http://127.0.0.1:9090 --last 10m --output report.png
+    python scripts/metrics_report.py --start 2026-11-22T03:00:00Z --end 2026-11-22T03:10:00Z ...
+
+Six panels: request rate, latency percentiles, errors, CPU, memory, batch size.
+Queries use a rate window fitted to the run's length, so a 30-second smoke run
+and an hour-long soak both come out readable.
+"""
+
+import argparse
+import datetime
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import requests  # noqa: E402
+
+
+@dataclass
+class Panel:
+    title: str
+    unit: str
+    queries: dict  # legend -> PromQL with {w} for the rate window
+
+
+SCORING = 'endpoint=~"/|/api/v1/toxicity", method="POST"'
+PANELS = [
+    Panel("Request rate", "requests/s", {
+        "UI scoring": f"sum(rate(toxicity_ui_requests_total{{{SCORING}}}[{{w}}]))",
+        "TorchServe": "sum(rate(ts_inference_requests_total[{w}]))"}),
+    Panel("UI latency", "seconds", {
+        f"p{q}": f"histogram_quantile(0.{q}, sum by (le) (rate(toxicity_ui_request_duration_seconds_bucket"
+                 f"{{endpoint=~\"/|/api/v1/toxicity\"}}[{{w}}])))" for q in (50, 95, 99)}),
+    Panel("Errors", "requests/s", {
+        "UI 5xx": f'sum(rate(toxicity_ui_requests_total{{{SCORING}, status=~"5.."}}[{{w}}])) or vector(0)',
+        "UI 4xx": f'sum(rate(toxicity_ui_requests_total{{{SCORING}, status=~"4.."}}[{{w}}])) or vector(0)'}),
+    Panel("CPU busy", "fraction of all cores", {
+        "host": '1 - avg(rate(node_cpu_seconds_total{mode="idle"}[{w}]))'}),
+    Panel("Memory used", "GiB", {
+        "host": "(node_memory_MemTotal_bytes - node_memory_MemAvailable_bytes) / 2^30"}),
+    Panel("TorchServe batch size", "requests per batch", {
+        "average": "sum(rate(toxicity_handler_requests_total[{w}])) / sum(rate(toxicity_handler_batches_total[{w}]))",
+        "last": "max(toxicity_handler_batch_size)"}),
+]
+
+
+def parse_time(value: str) -> float:
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return float(value)
+    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def parse_duration(value: str) -> float:
+    match = re.fullmatch(r"(\d+)([smh])", value)
+    if not match:
+        raise argparse.ArgumentTypeError(f"{value!r}: use e.g. 90s, 10m, 2h")
+    return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[match.group(2)]
+
+
+def query_range(prometheus: str, expr: str, start: float, end: float, step: float) -> list:
+    reply = requests.get(f"{prometheus}/api/v1/query_range",
+                         params={"query": expr, "start": start, "end": end, "step": step}, timeout=30)
+    body = reply.json()
+    if body.get("status") != "success":
+        raise RuntimeError(f"Prometheus refused {expr!r}: {body.get('error')}")
+    return body["data"]["result"]
+
+
+def render(prometheus: str, start: float, end: float, output: Path, title: str) -> dict:
+    """Draw the report; return how many points each panel line got (empty lines are named)."""
+    span = end - start
+    step = max(1.0, span / 300)
+    window = f"{int(max(15, step * 4, span / 20))}s"
+    figure, axes = plt.subplots(3, 2, figsize=(14, 11), sharex=True)
+    points = {}
+    for axis, panel in zip(axes.flat, PANELS):
+        for legend, template in panel.queries.items():
+            series = query_range(prometheus, template.replace("{w}", window), start, end, step)
+            values = [(float(t), float(v)) for s in series[:1] for t, v in s["values"] if v not in ("NaN", "+Inf")]
+            points[f"{panel.title}: {legend}"] = len(values)
+            if values:
+                times = [datetime.datetime.fromtimestamp(t, datetime.timezone.utc) for t, _ in values]
+                axis.plot(times, [v for _, v in values], label=legend, linewidth=1.6)
+        axis.set_title(panel.title, fontsize=12, loc="left")
+        axis.set_ylabel(panel.unit)
+        axis.grid(alpha=0.3)
+        axis.set_ylim(bottom=0)
+        if axis.lines:
+            axis.legend(loc="upper left", fontsize=9)
+        axis.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S", tz=datetime.timezone.utc))
+    started = datetime.datetime.fromtimestamp(start, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    figure.suptitle(f"{title}\n{started}, {span / 60:.1f} min, rate window {window}", fontsize=13)
+    figure.autofmt_xdate()
+    figure.tight_layout()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(output, dpi=90)
+    plt.close(figure)
+    return points
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--prometheus", default="http://127.0.0.1:9090")
+    parser.add_argument("--start", help="unix time or ISO 8601")
+    parser.add_argument("--end", help="unix time or ISO 8601 (default: now)")
+    parser.add_argument("--last", type=parse_duration, help="instead of --start: this long before --end")
+    parser.add_argument("--output", type=Path, default=Path("build/reports/metrics.png"))
+    parser.add_argument("--title", default="Toxicity Monitor under load")
+    args = parser.parse_args(argv)
+    end = parse_time(args.end) if args.end else datetime.datetime.now().timestamp()
+    if args.start:
+        start = parse_time(args.start)
+    elif args.last:
+        start = end - args.last
+    else:
+        parser.error("give --start or --last")
+    try:
+        points = render(args.prometheus.rstrip("/"), start, end, args.output, args.title)
+    except (requests.RequestException, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    empty = [name for name, count in points.items() if count == 0]
+    print(json.dumps({"output": str(args.output), "points": points, "empty": empty}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
