@@ -29,7 +29,7 @@ MODEL_FILES = $(MODEL_DIR)/config.json,$(MODEL_DIR)/model.safetensors,$(MODEL_DI
 comma := ,
 space := $(empty) $(empty)
 
-.PHONY: help venv venv-test model archive run stop monitor metrics-report stress system-deps test test-unit clean
+.PHONY: help venv venv-test model archive run stop monitor metrics-report stress bench system-deps test test-unit clean
 
 help:
 	@sed -n '2,5p' Makefile
@@ -103,6 +103,15 @@ stress: venv-test run
 	  --headless --host http://127.0.0.1:$(UI_PORT) --csv $$dir/capacity --html $$dir/capacity.html \
 	  --only-summary --slo-p95-ms 100000 --slo-max-fail-ratio 1; \
 	echo "reports: $$dir"
+
+# Side-by-side benchmark on the bert-base-shaped model (random weights, real cost).
+BENCH_MODEL_DIR ?= build/models/bench-base
+BENCH_DURATION ?= 30
+bench: venv-test $(BENCH_MODEL_DIR)/config.json
+	$(PY) bench/run_bench.py --model-dir $(BENCH_MODEL_DIR) --duration $(BENCH_DURATION)
+
+build/models/bench-base/config.json: handler/prepare_model.py | $(VENV)/.run-deps
+	$(PY) handler/prepare_model.py --bench-base --output build/models/bench-base
 
 system-deps:
 	bash scripts/install-system-deps.sh

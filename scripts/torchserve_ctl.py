@@ -70,12 +70,12 @@ def render_config(run_dir: Path, model_store: Path, ports: Ports, overrides: dic
 
 
 def start(run_dir: Path, model_store: Path, ports: Ports, overrides: dict | None = None,
-          archive: str = "toxic-bert.mar") -> subprocess.Popen:
+          archive: str = "toxic-bert.mar", template: Path | None = None) -> subprocess.Popen:
     """Start TorchServe in the foreground of a new process group (killable as a whole)."""
     run_dir = run_dir.resolve()
     for sub in ("logs", "tmp"):
         (run_dir / sub).mkdir(parents=True, exist_ok=True)
-    config = render_config(run_dir, model_store.resolve(), ports, overrides)
+    config = render_config(run_dir, model_store.resolve(), ports, overrides, template or LOCAL_CONFIG)
     env = {**os.environ, "TMPDIR": str(run_dir / "tmp"), "TEMP": str(run_dir / "tmp"),
            "LOG_LOCATION": str(run_dir / "logs"), "METRICS_LOCATION": str(run_dir / "logs")}
     torchserve = Path(sys.executable).parent / "torchserve"

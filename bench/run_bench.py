@@ -1,0 +1,321 @@
+"""Side-by-side benchmark: naive baseline vs TorchServe stock vs this project's tuned serving.
+
+    make bench                                   # bert-base-shaped model, 30 s per level
+    .venv/bin/python bench/run_bench.py --model-dir build/models/bench-base --duration 30
+
+Every configuration serves the same model to the same texts, driven by the
+same light load generator (bench/loadgen.py) at each concurrency, in one run
+on one machine; servers are started one after the other and always stopped.
+Results: bench/results/<time>.json, latest.json, latest.md, latest.png.
+"""
+
+import argparse
+import contextlib
+import datetime
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "bench")]
+
+import torchserve_ctl  # noqa: E402
+import ui_ctl  # noqa: E402
+from loadgen import run_load  # noqa: E402
+
+CONFIGS = ("naive", "torchserve-stock", "tuned-torchserve", "tuned-ui")
+STOCK_CONFIG = ROOT / "bench" / "torchserve-stock.properties"
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- resource accounting over process groups ---------------------------------------
+def group_pids(pgids: list[int]) -> list[int]:
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) in pgids:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def cpu_seconds(pgids: list[int]) -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in group_pids(pgids):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+        except OSError:
+            pass
+    return total
+
+
+def rss_mb(pgids: list[int]) -> float:
+    total = 0
+    for pid in group_pids(pgids):
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+class PeakMemory:
+    """Samples the servers' resident memory while a load level runs."""
+
+    def __init__(self, pgids):
+        self.pgids, self.peak, self._stop = pgids, 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, rss_mb(self.pgids))
+            self._stop.wait(0.25)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+# --- servers --------------------------------------------------------------------------
+def wait_for_prediction(url: str, timeout: float, process: subprocess.Popen) -> None:
+    body = json.dumps({"text": "warm up"}).encode()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server for {url} exited with code {process.returncode}")
+        try:
+            request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=30) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} not answering after {timeout:.0f} s")
+
+
+@contextlib.contextmanager
+def naive_server(model_dir: Path, run_dir: Path):
+    port = free_port()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log = open(run_dir / "naive.log", "ab")
+    process = subprocess.Popen([sys.executable, str(ROOT / "bench" / "naive_server.py"), str(model_dir), str(port)],
+                               cwd=run_dir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                               env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    try:
+        url = f"http://127.0.0.1:{port}/predict"
+        wait_for_prediction(url, 300, process)
+        yield url, [process.pid]
+    finally:
+        torchserve_ctl.stop_group(process.pid)
+        process.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def torchserve(model_store: Path, run_dir: Path, template: Path | None):
+    ports = torchserve_ctl.Ports(*(free_port() for _ in range(5)))
+    process = torchserve_ctl.start(run_dir, model_store, ports, template=template)
+    try:
+        torchserve_ctl.wait_ready(ports.urls()["management"], 300, process, run_dir)
+        url = f"{ports.urls()['inference']}/predictions/{torchserve_ctl.MODEL_NAME}"
+        wait_for_prediction(url, 60, process)
+        yield url, ports, process.pid
+    finally:
+        torchserve_ctl.stop_group(process.pid)
+        process.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def ui_in_front(ts_ports, run_dir: Path):
+    port = free_port()
+    process = ui_ctl.start(run_dir, ts_ports, port)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        ui_ctl.wait_healthy(base, 60, process)
+        wait_for_prediction(f"{base}/api/v1/toxicity", 60, process)
+        yield f"{base}/api/v1/toxicity", process.pid
+    finally:
+        torchserve_ctl.stop_group(process.pid)
+        process.wait(timeout=30)
+
+
+# --- measuring ------------------------------------------------------------------------
+def measure(name: str, url: str, pgids: list[int], texts: list[str], levels: list[int], duration: float,
+            warmup: float) -> list[dict]:
+    run_load(url, texts, max(levels), warmup)  # warm caches and thread pools, not recorded
+    runs = []
+    for concurrency in levels:
+        cpu_before = cpu_seconds(pgids)
+        with PeakMemory(pgids) as memory:
+            result = run_load(url, texts, concurrency, duration)
+        cpu_used = cpu_seconds(pgids) - cpu_before
+        summary = result.summary()
+        ok = summary["requests"] - summary["errors"]
+        runs.append({"name": name, **summary,
+                     "cpu_s_per_request": round(cpu_used / ok, 4) if ok else None,
+                     "peak_rss_mb": round(memory.peak, 1)})
+        print(f"  {name:17s} c={concurrency:<3d} {summary['rps']:7.2f} req/s  p50 {summary['p50_ms']} ms  "
+              f"p95 {summary['p95_ms']} ms  p99 {summary['p99_ms']} ms  errors {summary['errors']}", flush=True)
+    return runs
+
+
+def machine_info() -> dict:
+    import torch
+    import transformers
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    memory_kb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                         if line.startswith("MemTotal")))
+    versions = {"python": platform.python_version(), "torch": torch.__version__,
+                "transformers": transformers.__version__}
+    for package in ("torchserve", "onnxruntime"):
+        with contextlib.suppress(Exception):
+            from importlib.metadata import version
+            versions[package] = version(package)
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(memory_kb / 2**20, 1),
+            "kernel": platform.release(), "versions": versions}
+
+
+def build_archive(model_dir: Path, store: Path) -> None:
+    subprocess.run(["make", "--no-print-directory", "archive", f"MODEL_DIR={model_dir}", f"ARCHIVE_DIR={store}"],
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+
+
+def ratios(runs: list[dict]) -> dict:
+    by = {(r["name"], r["concurrency"]): r["rps"] for r in runs}
+    out = {}
+    for (name, concurrency), rps in by.items():
+        if name.startswith("tuned"):
+            for base in ("naive", "torchserve-stock"):
+                if by.get((base, concurrency)):
+                    out[f"{name} / {base} @ c={concurrency}"] = round(rps / by[(base, concurrency)], 2)
+    for concurrency in {c for _, c in by}:
+        if by.get(("tuned-torchserve", concurrency)) and by.get(("tuned-ui", concurrency)):
+            out[f"tuned-ui / tuned-torchserve @ c={concurrency}"] = round(
+                by[("tuned-ui", concurrency)] / by[("tuned-torchserve", concurrency)], 2)
+    return out
+
+
+def markdown(report: dict) -> str:
+    lines = [f"Benchmark of {report['created']} on {report['machine']['cpu']} "
+             f"({report['machine']['cores']} cores), model `{report['model']['name']}`, "
+             f"{report['duration_s']:g} s per level.", "",
+             f"Command: `{report['command']}`", "",
+             "| configuration | concurrency | req/s | p50 ms | p95 ms | p99 ms | errors | CPU s/req | peak MB |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in report["runs"]:
+        lines.append(f"| {r['name']} | {r['concurrency']} | {r['rps']} | {r['p50_ms']} | {r['p95_ms']} | "
+                     f"{r['p99_ms']} | {r['errors']} | {r['cpu_s_per_request']} | {r['peak_rss_mb']} |")
+    if report["ratios"]:
+        lines += ["", "| ratio | value |", "|---|---:|"]
+        lines += [f"| {name} | {value} |" for name, value in sorted(report["ratios"].items())]
+    return "\n".join(lines) + "\n"
+
+
+def chart(report: dict, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    names = [n for n in CONFIGS if any(r["name"] == n for r in report["runs"])]
+    levels = sorted({r["concurrency"] for r in report["runs"]})
+    figure, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
+    width = 0.8 / max(1, len(names))
+    for i, name in enumerate(names):
+        rows = {r["concurrency"]: r for r in report["runs"] if r["name"] == name}
+        xs = [j + i * width for j in range(len(levels))]
+        left.bar(xs, [rows.get(c, {}).get("rps") or 0 for c in levels], width, label=name)
+        right.bar(xs, [rows.get(c, {}).get("p95_ms") or 0 for c in levels], width, label=name)
+    for axis, title in ((left, "Throughput (requests/s, higher is better)"), (right, "p95 latency (ms, lower is better)")):
+        axis.set_xticks([j + width * (len(names) - 1) / 2 for j in range(len(levels))])
+        axis.set_xticklabels([f"{c} concurrent" for c in levels])
+        axis.set_title(title)
+        axis.grid(axis="y", alpha=0.3)
+    left.legend()
+    figure.suptitle(f"{report['model']['name']} on {report['machine']['cores']} cores — {report['created']}")
+    figure.tight_layout()
+    figure.savefig(path, dpi=90)
+    plt.close(figure)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model-dir", type=Path, default=ROOT / "build" / "models" / "bench-base")
+    parser.add_argument("--configs", default=",".join(CONFIGS))
+    parser.add_argument("--concurrency", default="1,8,32")
+    parser.add_argument("--duration", type=float, default=30, help="seconds per concurrency level")
+    parser.add_argument("--warmup", type=float, default=5)
+    parser.add_argument("--texts", type=Path, default=ROOT / "bench" / "texts.json")
+    parser.add_argument("--output-dir", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--work-dir", type=Path, default=ROOT / "build" / "bench")
+    args = parser.parse_args(argv)
+    configs = [c for c in args.configs.split(",") if c]
+    unknown = set(configs) - set(CONFIGS)
+    if unknown:
+        parser.error(f"unknown configs {sorted(unknown)}; choose from {', '.join(CONFIGS)}")
+    levels = [int(c) for c in args.concurrency.split(",")]
+    texts = json.loads(args.texts.read_text())["texts"]
+    if not (args.model_dir / "config.json").is_file():
+        parser.error(f"{args.model_dir} has no model: make bench prepares one with handler/prepare_model.py --bench-base")
+    model_config = json.loads((args.model_dir / "config.json").read_text())
+    store = args.work_dir / "model-store"
+    build_archive(args.model_dir, store)
+
+    runs = []
+    if "naive" in configs:
+        print("naive baseline (Flask + transformers pipeline)", flush=True)
+        with naive_server(args.model_dir, args.work_dir / "naive") as (url, pgids):
+            runs += measure("naive", url, pgids, texts, levels, args.duration, args.warmup)
+    if "torchserve-stock" in configs:
+        print("TorchServe, stock settings", flush=True)
+        with torchserve(store, args.work_dir / "ts-stock", STOCK_CONFIG) as (url, _, pid):
+            runs += measure("torchserve-stock", url, [pid], texts, levels, args.duration, args.warmup)
+    if {"tuned-torchserve", "tuned-ui"} & set(configs):
+        print("TorchServe, this project's configuration", flush=True)
+        with torchserve(store, args.work_dir / "ts-tuned", None) as (url, ports, pid):
+            if "tuned-torchserve" in configs:
+                runs += measure("tuned-torchserve", url, [pid], texts, levels, args.duration, args.warmup)
+            if "tuned-ui" in configs:
+                with ui_in_front(ports, args.work_dir / "ui") as (ui_url, ui_pid):
+                    runs += measure("tuned-ui", ui_url, [pid, ui_pid], texts, levels, args.duration, args.warmup)
+
+    created = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    report = {"created": created, "command": " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv]),
+              "machine": machine_info(),
+              "model": {"name": model_config.get("toxicity_monitor", {}).get("name", "unknown"),
+                        "layers": model_config.get("num_hidden_layers"), "hidden": model_config.get("hidden_size")},
+              "duration_s": args.duration, "texts": len(texts), "runs": runs, "ratios": ratios(runs)}
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    stamp = created.replace(":", "").replace("-", "")
+    for path in (args.output_dir / f"{stamp}.json", args.output_dir / "latest.json"):
+        path.write_text(json.dumps(report, indent=2) + "\n")
+    (args.output_dir / "latest.md").write_text(markdown(report))
+    chart(report, args.output_dir / "latest.png")
+    print(markdown(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

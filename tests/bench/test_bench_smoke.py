@@ -1,0 +1,44 @@
+"""A smoke run of the benchmark harness on the demo model: it produces its reports and stops
+every server it started. Its figures are not checked here (timing belongs in `make bench`)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from support.servers import ROOT
+
+
+def processes_working_in(directory: Path) -> list[int]:
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if Path(os.readlink(proc / "cwd")).is_relative_to(directory):
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_harness_writes_json_markdown_png_and_stops_its_servers(demo_model_dir, tmp_path):
+    work, results = tmp_path / "work", tmp_path / "results"
+    command = [sys.executable, str(ROOT / "bench" / "run_bench.py"), "--model-dir", str(demo_model_dir),
+               "--duration", "2", "--warmup", "0.5", "--concurrency", "1,2",
+               "--output-dir", str(results), "--work-dir", str(work)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+    report = json.loads((results / "latest.json").read_text())
+    runs = {(r["name"], r["concurrency"]): r for r in report["runs"]}
+    assert set(runs) == {(name, c) for name in ("naive", "torchserve-stock", "tuned-torchserve", "tuned-ui")
+                         for c in (1, 2)}
+    for run in runs.values():
+        assert run["rps"] > 0 and run["errors"] == 0
+        assert run["p50_ms"] <= run["p95_ms"] <= run["p99_ms"]
+        assert run["cpu_s_per_request"] > 0 and run["peak_rss_mb"] > 0
+    assert report["machine"]["cores"] and report["machine"]["versions"]["torch"]
+    assert "run_bench.py" in report["command"]
+    assert "| tuned-ui | 2 |" in (results / "latest.md").read_text()
+    assert (results / "latest.png").read_bytes()[:4] == b"\x89PNG"
+    assert processes_working_in(work) == [], "the harness left servers running"
