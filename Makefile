@@ -11,11 +11,18 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
 # auto: the real unitary/toxic-bert when the hub answers, else the offline demo.
-# Also: demo, unitary/toxic-bert, or the path of a downloaded snapshot.
+# Also: demo, bench-base (random weights, benchmarks only), unitary/toxic-bert,
+# or the path of a downloaded snapshot.
 MODEL_SOURCE ?= auto
+MODEL_FLAG_demo := --demo
+MODEL_FLAG_bench-base := --bench-base
 MODEL_DIR ?= build/models/toxic-bert
 ARCHIVE_DIR ?= model-store
 MODEL_VERSION ?= 1.0
+# Handler precision baked into the archive: fp32 (default) | bf16 | int8 | auto.
+# Check a reduced precision on your weights first: handler/compare_precision.py.
+PRECISION ?=
+MODEL_CONFIG := $(if $(PRECISION),build/model-config-$(PRECISION).yaml,handler/model-config.yaml)
 RUN_DIR ?= build/run
 
 export TORCHSERVE_INFERENCE_PORT ?= 8080
@@ -54,16 +61,25 @@ $(VENV)/.test-deps: $(VENV)/.run-deps tests/requirements.txt
 model: $(MODEL_DIR)/config.json
 
 $(MODEL_DIR)/config.json: handler/prepare_model.py handler/demo_data.py handler/labels.py | $(VENV)/.run-deps
-	$(PY) handler/prepare_model.py $(if $(filter demo,$(MODEL_SOURCE)),--demo,--source $(MODEL_SOURCE)) --output $(MODEL_DIR)
+	$(PY) handler/prepare_model.py $(or $(MODEL_FLAG_$(MODEL_SOURCE)),--source $(MODEL_SOURCE)) --output $(MODEL_DIR)
 
 archive: $(ARCHIVE_DIR)/toxic-bert.mar
 
-$(ARCHIVE_DIR)/toxic-bert.mar: $(MODEL_DIR)/config.json $(HANDLER_FILES) handler/model-config.yaml | $(VENV)/.run-deps
+# Rebuild the archive when the model or the precision changes, not only when files get newer.
+ARCHIVE_SETTINGS := $(ARCHIVE_DIR)/.archive-settings
+$(shell mkdir -p $(ARCHIVE_DIR); echo "$(abspath $(MODEL_DIR)) $(PRECISION) $(MODEL_VERSION)" | cmp -s - $(ARCHIVE_SETTINGS) \
+        || echo "$(abspath $(MODEL_DIR)) $(PRECISION) $(MODEL_VERSION)" > $(ARCHIVE_SETTINGS))
+
+build/model-config-%.yaml: handler/model-config.yaml
+	mkdir -p build
+	sed 's/^  precision: .*/  precision: $*/' $< > $@
+
+$(ARCHIVE_DIR)/toxic-bert.mar: $(MODEL_DIR)/config.json $(HANDLER_FILES) $(MODEL_CONFIG) $(ARCHIVE_SETTINGS) | $(VENV)/.run-deps
 	mkdir -p $(ARCHIVE_DIR)
 	$(VENV)/bin/torch-model-archiver --model-name toxic-bert --version $(MODEL_VERSION) \
 	  --handler handler/toxic_handler.py \
 	  --extra-files "$(subst $(space),$(comma),$(filter-out handler/toxic_handler.py,$(HANDLER_FILES))),$(MODEL_FILES)" \
-	  --config-file handler/model-config.yaml --export-path $(ARCHIVE_DIR) --force
+	  --config-file $(MODEL_CONFIG) --export-path $(ARCHIVE_DIR) --force
 	@echo "archive: $@ ($$(du -h $@ | cut -f1))"
 
 # --- local run -------------------------------------------------------------------
@@ -107,11 +123,9 @@ stress: venv-test run
 # Side-by-side benchmark on the bert-base-shaped model (random weights, real cost).
 BENCH_MODEL_DIR ?= build/models/bench-base
 BENCH_DURATION ?= 30
-bench: venv-test $(BENCH_MODEL_DIR)/config.json
+bench: venv-test
+	$(MAKE) --no-print-directory model MODEL_SOURCE=bench-base MODEL_DIR=$(BENCH_MODEL_DIR)
 	$(PY) bench/run_bench.py --model-dir $(BENCH_MODEL_DIR) --duration $(BENCH_DURATION)
-
-build/models/bench-base/config.json: handler/prepare_model.py | $(VENV)/.run-deps
-	$(PY) handler/prepare_model.py --bench-base --output build/models/bench-base
 
 system-deps:
 	bash scripts/install-system-deps.sh

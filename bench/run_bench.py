@@ -163,8 +163,8 @@ def ui_in_front(ts_ports, run_dir: Path):
 
 
 # --- measuring ------------------------------------------------------------------------
-def measure(name: str, url: str, pgids: list[int], texts: list[str], levels: list[int], duration: float,
-            warmup: float) -> list[dict]:
+def measure(name: str, precision: str, url: str, pgids: list[int], texts: list[str], levels: list[int],
+            duration: float, warmup: float) -> list[dict]:
     run_load(url, texts, max(levels), warmup)  # warm caches and thread pools, not recorded
     runs = []
     for concurrency in levels:
@@ -174,10 +174,10 @@ def measure(name: str, url: str, pgids: list[int], texts: list[str], levels: lis
         cpu_used = cpu_seconds(pgids) - cpu_before
         summary = result.summary()
         ok = summary["requests"] - summary["errors"]
-        runs.append({"name": name, **summary,
+        runs.append({"name": name, "precision": precision, **summary,
                      "cpu_s_per_request": round(cpu_used / ok, 4) if ok else None,
                      "peak_rss_mb": round(memory.peak, 1)})
-        print(f"  {name:17s} c={concurrency:<3d} {summary['rps']:7.2f} req/s  p50 {summary['p50_ms']} ms  "
+        print(f"  {name:17s} {precision:5s} c={concurrency:<3d} {summary['rps']:7.2f} req/s  p50 {summary['p50_ms']} ms  "
               f"p95 {summary['p95_ms']} ms  p99 {summary['p99_ms']} ms  errors {summary['errors']}", flush=True)
     return runs
 
@@ -199,23 +199,25 @@ def machine_info() -> dict:
             "kernel": platform.release(), "versions": versions}
 
 
-def build_archive(model_dir: Path, store: Path) -> None:
-    subprocess.run(["make", "--no-print-directory", "archive", f"MODEL_DIR={model_dir}", f"ARCHIVE_DIR={store}"],
-                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+def build_archive(model_dir: Path, store: Path, precision: str = "") -> Path:
+    subprocess.run(["make", "--no-print-directory", "archive", f"MODEL_DIR={model_dir}", f"ARCHIVE_DIR={store}",
+                    f"PRECISION={precision}"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return store
 
 
 def ratios(runs: list[dict]) -> dict:
-    by = {(r["name"], r["concurrency"]): r["rps"] for r in runs}
+    """Throughput ratios at equal concurrency: tuned vs the baselines, UI vs TorchServe direct."""
+    by = {(r["name"], r["precision"], r["concurrency"]): r["rps"] for r in runs}
     out = {}
-    for (name, concurrency), rps in by.items():
-        if name.startswith("tuned"):
-            for base in ("naive", "torchserve-stock"):
-                if by.get((base, concurrency)):
-                    out[f"{name} / {base} @ c={concurrency}"] = round(rps / by[(base, concurrency)], 2)
-    for concurrency in {c for _, c in by}:
-        if by.get(("tuned-torchserve", concurrency)) and by.get(("tuned-ui", concurrency)):
-            out[f"tuned-ui / tuned-torchserve @ c={concurrency}"] = round(
-                by[("tuned-ui", concurrency)] / by[("tuned-torchserve", concurrency)], 2)
+    for (name, precision, concurrency), rps in by.items():
+        if not name.startswith("tuned"):
+            continue
+        for base in ("naive", "torchserve-stock"):
+            if by.get((base, "fp32", concurrency)):
+                out[f"{name} {precision} / {base} @ c={concurrency}"] = round(rps / by[(base, "fp32", concurrency)], 2)
+        direct = by.get(("tuned-torchserve", precision, concurrency))
+        if name == "tuned-ui" and direct:
+            out[f"tuned-ui {precision} / tuned-torchserve {precision} @ c={concurrency}"] = round(rps / direct, 2)
     return out
 
 
@@ -224,10 +226,10 @@ def markdown(report: dict) -> str:
              f"({report['machine']['cores']} cores), model `{report['model']['name']}`, "
              f"{report['duration_s']:g} s per level.", "",
              f"Command: `{report['command']}`", "",
-             "| configuration | concurrency | req/s | p50 ms | p95 ms | p99 ms | errors | CPU s/req | peak MB |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| configuration | precision | concurrency | req/s | p50 ms | p95 ms | p99 ms | errors | CPU s/req | peak MB |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in report["runs"]:
-        lines.append(f"| {r['name']} | {r['concurrency']} | {r['rps']} | {r['p50_ms']} | {r['p95_ms']} | "
+        lines.append(f"| {r['name']} | {r['precision']} | {r['concurrency']} | {r['rps']} | {r['p50_ms']} | {r['p95_ms']} | "
                      f"{r['p99_ms']} | {r['errors']} | {r['cpu_s_per_request']} | {r['peak_rss_mb']} |")
     if report["ratios"]:
         lines += ["", "| ratio | value |", "|---|---:|"]
@@ -239,12 +241,12 @@ def chart(report: dict, path: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    names = [n for n in CONFIGS if any(r["name"] == n for r in report["runs"])]
+    names = list(dict.fromkeys(f"{r['name']} {r['precision']}" for r in report["runs"]))
     levels = sorted({r["concurrency"] for r in report["runs"]})
     figure, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
     width = 0.8 / max(1, len(names))
     for i, name in enumerate(names):
-        rows = {r["concurrency"]: r for r in report["runs"] if r["name"] == name}
+        rows = {r["concurrency"]: r for r in report["runs"] if f"{r['name']} {r['precision']}" == name}
         xs = [j + i * width for j in range(len(levels))]
         left.bar(xs, [rows.get(c, {}).get("rps") or 0 for c in levels], width, label=name)
         right.bar(xs, [rows.get(c, {}).get("p95_ms") or 0 for c in levels], width, label=name)
@@ -265,12 +267,15 @@ def main(argv=None) -> int:
     parser.add_argument("--model-dir", type=Path, default=ROOT / "build" / "models" / "bench-base")
     parser.add_argument("--configs", default=",".join(CONFIGS))
     parser.add_argument("--concurrency", default="1,8,32")
+    parser.add_argument("--precisions", default="fp32,bf16", help="precisions of the tuned configuration")
     parser.add_argument("--duration", type=float, default=30, help="seconds per concurrency level")
     parser.add_argument("--warmup", type=float, default=5)
     parser.add_argument("--texts", type=Path, default=ROOT / "bench" / "texts.json")
     parser.add_argument("--output-dir", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--work-dir", type=Path, default=ROOT / "build" / "bench")
     args = parser.parse_args(argv)
+    for name in ("model_dir", "texts", "output_dir", "work_dir"):  # servers run in other directories
+        setattr(args, name, getattr(args, name).resolve())
     configs = [c for c in args.configs.split(",") if c]
     unknown = set(configs) - set(CONFIGS)
     if unknown:
@@ -280,26 +285,27 @@ def main(argv=None) -> int:
     if not (args.model_dir / "config.json").is_file():
         parser.error(f"{args.model_dir} has no model: make bench prepares one with handler/prepare_model.py --bench-base")
     model_config = json.loads((args.model_dir / "config.json").read_text())
-    store = args.work_dir / "model-store"
-    build_archive(args.model_dir, store)
+    stock_store = build_archive(args.model_dir, args.work_dir / "store-stock")
 
     runs = []
     if "naive" in configs:
         print("naive baseline (Flask + transformers pipeline)", flush=True)
         with naive_server(args.model_dir, args.work_dir / "naive") as (url, pgids):
-            runs += measure("naive", url, pgids, texts, levels, args.duration, args.warmup)
+            runs += measure("naive", "fp32", url, pgids, texts, levels, args.duration, args.warmup)
     if "torchserve-stock" in configs:
         print("TorchServe, stock settings", flush=True)
-        with torchserve(store, args.work_dir / "ts-stock", STOCK_CONFIG) as (url, _, pid):
-            runs += measure("torchserve-stock", url, [pid], texts, levels, args.duration, args.warmup)
-    if {"tuned-torchserve", "tuned-ui"} & set(configs):
-        print("TorchServe, this project's configuration", flush=True)
-        with torchserve(store, args.work_dir / "ts-tuned", None) as (url, ports, pid):
+        with torchserve(stock_store, args.work_dir / "ts-stock", STOCK_CONFIG) as (url, _, pid):
+            runs += measure("torchserve-stock", "fp32", url, [pid], texts, levels, args.duration, args.warmup)
+    for precision in (p for p in args.precisions.split(",") if p and {"tuned-torchserve", "tuned-ui"} & set(configs)):
+        print(f"TorchServe, this project's configuration, {precision}", flush=True)
+        store = build_archive(args.model_dir, args.work_dir / f"store-{precision}", precision)
+        with torchserve(store, args.work_dir / f"ts-tuned-{precision}", None) as (url, ports, pid):
             if "tuned-torchserve" in configs:
-                runs += measure("tuned-torchserve", url, [pid], texts, levels, args.duration, args.warmup)
+                runs += measure("tuned-torchserve", precision, url, [pid], texts, levels, args.duration, args.warmup)
             if "tuned-ui" in configs:
-                with ui_in_front(ports, args.work_dir / "ui") as (ui_url, ui_pid):
-                    runs += measure("tuned-ui", ui_url, [pid, ui_pid], texts, levels, args.duration, args.warmup)
+                with ui_in_front(ports, args.work_dir / f"ui-{precision}") as (ui_url, ui_pid):
+                    runs += measure("tuned-ui", precision, ui_url, [pid, ui_pid], texts, levels,
+                                    args.duration, args.warmup)
 
     created = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     report = {"created": created, "command": " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv]),

@@ -24,7 +24,7 @@ from ts.metrics.metric_type_enum import MetricTypes  # noqa: E402
 from ts.torch_handler.base_handler import BaseHandler  # noqa: E402
 
 from labels import LABELS  # noqa: E402
-from precision import apply_precision  # noqa: E402
+from precision import apply_precision, resolve  # noqa: E402
 from handler_settings import Batch, HandlerSettings  # noqa: E402
 from request_parsing import InputError, extract_text  # noqa: E402
 
@@ -47,7 +47,8 @@ class ToxicHandler(BaseHandler):
         config_labels = [self.model.config.id2label[i] for i in range(self.model.config.num_labels)]
         if config_labels != list(LABELS):
             raise RuntimeError(f"model labels {config_labels} are not toxic-bert's {list(LABELS)}")
-        self.model = apply_precision(self.model, self.settings.precision)
+        self.precision = resolve(self.settings.precision)
+        self.model = apply_precision(self.model, self.precision)
 
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=self.settings.max_length)
@@ -67,7 +68,7 @@ class ToxicHandler(BaseHandler):
             "version": manifest_model.get("modelVersion", "unknown"),
             "created": provenance.get("created"),
             "demo": bool(provenance.get("demo", False)),
-            "precision": self.settings.precision,
+            "precision": self.precision,
         }
 
     def preprocess(self, data):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from torchserve_ctl import ROOT, Ports, stop_group
+from torchserve_ctl import ROOT, Ports, stop_group, stop_pid_file
 
 MONITORING = ROOT / "monitoring"
 BINARIES = {"prometheus": "prometheus", "alertmanager": "prometheus-alertmanager",
@@ -142,14 +142,7 @@ def stop_processes(processes: dict) -> None:
 
 
 def stop(run_dir: Path) -> list[str]:
-    stopped = []
-    for name in BINARIES:
-        pid_file = run_dir / f"{name}.pid"
-        if pid_file.is_file():
-            stop_group(int(pid_file.read_text()), timeout=10)
-            pid_file.unlink()
-            stopped.append(name)
-    return stopped
+    return [name for name in BINARIES if stop_pid_file(run_dir / f"{name}.pid", timeout=10)]
 
 
 def main(argv=None) -> int:

@@ -161,13 +161,17 @@ def stop_group(pid: int, timeout: float = 20.0) -> None:
         pass
 
 
-def stop(run_dir: Path) -> bool:
-    pid_file = run_dir / "torchserve.pid"
+def stop_pid_file(pid_file: Path, timeout: float = 20.0) -> bool:
+    """Stop the process group recorded in a pid file; False if nothing was recorded."""
     if not pid_file.is_file():
         return False
-    stop_group(int(pid_file.read_text()))
+    stop_group(int(pid_file.read_text()), timeout)
     pid_file.unlink()
     return True
+
+
+def stop(run_dir: Path) -> bool:
+    return stop_pid_file(run_dir / "torchserve.pid")
 
 
 def main(argv=None) -> int:

@@ -10,7 +10,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from torchserve_ctl import ROOT, Ports, stop_group
+from torchserve_ctl import ROOT, Ports, stop_pid_file
 
 UI_DIR = ROOT / "ui"
 
@@ -61,12 +61,7 @@ def wait_healthy(url: str, timeout: float, process: subprocess.Popen | None = No
 
 
 def stop(run_dir: Path) -> bool:
-    pid_file = run_dir / "ui.pid"
-    if not pid_file.is_file():
-        return False
-    stop_group(int(pid_file.read_text()))
-    pid_file.unlink()
-    return True
+    return stop_pid_file(run_dir / "ui.pid")
 
 
 def main(argv=None) -> int:

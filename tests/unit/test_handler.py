@@ -140,3 +140,22 @@ def test_model_with_other_labels_is_refused(tiny_model_dir, tmp_path):
     (tmp_path / "config.json").write_text(json.dumps(config))
     with pytest.raises(RuntimeError, match="not toxic-bert's"):
         make_handler(tmp_path)
+
+
+def test_auto_precision_is_native_bf16_else_fp32_never_int8(monkeypatch):
+    import precision
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: True)
+    assert precision.resolve("auto") == "bf16"
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: False)
+    assert precision.resolve("auto") == "fp32"
+    assert precision.resolve("bf16") == "bf16" and precision.resolve("int8") == "int8"
+    monkeypatch.setattr(precision, "int8_engine_available", lambda: False)
+    with pytest.raises(ValueError, match="quantized engine"):
+        precision.resolve("int8")
+
+
+def test_auto_precision_is_reported_as_what_it_resolved_to(tiny_model_dir):
+    handler, context = make_handler(tiny_model_dir, precision="auto")
+    [response] = handler.handle([{"body": "hello"}], context)
+    assert response["model"]["precision"] in ("bf16", "fp32")
+    assert response["model"]["precision"] != "auto"

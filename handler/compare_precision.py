@@ -1,0 +1,84 @@
+"""Compare a reduced precision with fp32 on a text set, through the handler's own code.
+
+    .venv/bin/python handler/compare_precision.py --model-dir build/models/toxic-bert --precision int8
+    .venv/bin/python handler/compare_precision.py --model-dir DIR --precision bf16 --texts my_texts.json
+
+Run it on the real weights before trusting a precision: it prints the largest
+score difference (overall and per label), the verdicts that flip, and the
+speed of each, and exits 1 when the difference is over --max-diff or a
+verdict flips.
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from labels import LABELS  # noqa: E402
+
+DEFAULT_TEXTS = [HERE.parent / "tests" / "data" / "heldout.json", HERE.parent / "tests" / "stress" / "texts.json"]
+
+
+class _Context:
+    """What ToxicHandler.initialize reads from TorchServe's context, and nothing more."""
+
+    def __init__(self, model_dir: Path, precision: str, max_length: int):
+        self.system_properties = {"model_dir": str(model_dir)}
+        self.manifest = {"model": {"modelName": "toxic-bert", "modelVersion": "compare"}}
+        self.model_yaml_config = {"handler": {"precision": precision, "max_length": max_length}}
+
+
+def load_texts(paths: list[Path]) -> list[str]:
+    texts = []
+    for path in paths:
+        data = json.loads(path.read_text())
+        texts += [t for key, value in data.items() if not key.startswith("_") for t in value]
+    return texts
+
+
+def score(model_dir: Path, precision: str, texts: list[str], max_length: int, batch: int = 8):
+    from toxic_handler import ToxicHandler
+    handler = ToxicHandler()
+    handler.initialize(_Context(model_dir, precision, max_length))
+    rows, started = [], time.perf_counter()
+    for start in range(0, len(texts), batch):
+        requests = [{"body": {"text": text}} for text in texts[start:start + batch]]
+        rows += handler.inference(handler.preprocess(requests)).scores
+    return handler.precision, rows, len(texts) / (time.perf_counter() - started), handler.settings.threshold
+
+
+def compare(model_dir: Path, precision: str, texts: list[str], max_length: int = 256) -> dict:
+    _, reference, reference_speed, threshold = score(model_dir, "fp32", texts, max_length)
+    resolved, candidate, candidate_speed, _ = score(model_dir, precision, texts, max_length)
+    per_label = {label: max(abs(a[i] - b[i]) for a, b in zip(reference, candidate)) for i, label in enumerate(LABELS)}
+    flips = [text for text, a, b in zip(texts, reference, candidate)
+             if (max(a) >= threshold) != (max(b) >= threshold)]
+    return {"precision": resolved, "texts": len(texts), "max_abs_diff": max(per_label.values()),
+            "max_abs_diff_per_label": per_label, "verdict_flips": flips,
+            "texts_per_second": {"fp32": round(reference_speed, 1), resolved: round(candidate_speed, 1)}}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model-dir", type=Path, required=True)
+    parser.add_argument("--precision", required=True, choices=["bf16", "int8", "auto"])
+    parser.add_argument("--texts", type=Path, nargs="*", default=DEFAULT_TEXTS,
+                        help="JSON files whose lists of strings are the text set")
+    parser.add_argument("--max-length", type=int, default=256)
+    parser.add_argument("--max-diff", type=float, default=0.02, help="largest score difference accepted")
+    args = parser.parse_args(argv)
+    result = compare(args.model_dir, args.precision, load_texts(args.texts), args.max_length)
+    print(json.dumps(result, indent=2))
+    accepted = result["max_abs_diff"] <= args.max_diff and not result["verdict_flips"]
+    print(f"{result['precision']}: max difference {result['max_abs_diff']:.4f} "
+          f"({'within' if result['max_abs_diff'] <= args.max_diff else 'OVER'} {args.max_diff}), "
+          f"{len(result['verdict_flips'])} verdict flips -> {'ACCEPTED' if accepted else 'REJECTED'}")
+    return 0 if accepted else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
