@@ -8,7 +8,7 @@ bind = f"{os.environ.get('UI_HOST', '127.0.0.1')}:{os.environ.get('UI_PORT', '50
 workers = int(os.environ.get("UI_WORKERS", "2"))
 # Threads: each request mostly waits on TorchServe, so threads are cheap concurrency.
 worker_class = "gthread"
-threads = int(os.environ.get("UI_THREADS", "8"))
+threads = int(os.environ.get("UI_THREADS", "16"))
 # Above READ_TIMEOUT_SECONDS so the app answers 504 itself before gunicorn kills a worker.
 timeout = int(float(os.environ.get("READ_TIMEOUT_SECONDS", "30"))) + 15
 graceful_timeout = 20

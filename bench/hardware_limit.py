@@ -1,0 +1,67 @@
+"""How far is the serving from the hardware limit? Measure matmul GFLOP/s, count FLOPs per text.
+
+    .venv/bin/python bench/hardware_limit.py --model-dir build/models/bench-base
+
+Prints the machine's sustained matrix-multiply rate (fp32 and bf16, torch
+threads as configured) and the model's forward-pass FLOPs for the benchmark
+texts (padded as in a batch), hence an upper bound on texts per second.
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+from tokenizers import Tokenizer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def matmul_gflops(dtype: torch.dtype, size: int = 2048, seconds: float = 3.0) -> float:
+    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+    for _ in range(5):  # warm up: thread pools, caches, clock
+        torch.mm(a, b)
+    runs, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        torch.mm(a, b)
+        runs += 1
+    return 2 * size**3 * runs / (time.perf_counter() - started) / 1e9
+
+
+def forward_flops(config: dict, tokens: int) -> float:
+    """Multiply-adds x 2 of one BERT forward pass over `tokens` tokens (embeddings are lookups)."""
+    hidden, layers, inner = config["hidden_size"], config["num_hidden_layers"], config["intermediate_size"]
+    per_layer = 2 * tokens * (4 * hidden * hidden + 2 * hidden * inner)  # QKV + output, FFN in and out
+    per_layer += 2 * 2 * tokens * tokens * hidden                          # scores and weighted sum
+    head = 2 * hidden * hidden + 2 * hidden * config.get("num_labels", 6)  # pooler and classifier
+    return layers * per_layer + head
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model-dir", type=Path, default=ROOT / "build" / "models" / "bench-base")
+    parser.add_argument("--texts", type=Path, default=ROOT / "bench" / "texts.json")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=16, help="batch the texts are padded in")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    config = json.loads((args.model_dir / "config.json").read_text())
+    tokenizer = Tokenizer.from_file(str(args.model_dir / "tokenizer.json"))
+    texts = json.loads(args.texts.read_text())["texts"]
+    lengths = [len(e.ids) for e in tokenizer.encode_batch(texts)]
+    padded = max(lengths)  # a batch mixing these texts is padded to its longest
+    flops = forward_flops(config, padded)
+    result = {"threads": args.threads, "tokens_mean": round(sum(lengths) / len(lengths), 1),
+              "tokens_padded": padded, "gflop_per_text": round(flops / 1e9, 2)}
+    for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
+        rate = matmul_gflops(dtype)
+        result[f"matmul_gflops_{name}"] = round(rate, 1)
+        result[f"texts_per_second_limit_{name}"] = round(rate * 1e9 / flops, 1)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
