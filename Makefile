@@ -36,7 +36,8 @@ MODEL_FILES = $(MODEL_DIR)/config.json,$(MODEL_DIR)/model.safetensors,$(MODEL_DI
 comma := ,
 space := $(empty) $(empty)
 
-.PHONY: help venv venv-test model archive run stop monitor metrics-report stress bench system-deps test test-unit clean
+.PHONY: help venv venv-test model archive run stop monitor metrics-report stress bench system-deps test test-unit \
+        images push up down deploy-k8s clean
 
 help:
 	@sed -n '2,5p' Makefile
@@ -136,11 +137,45 @@ stop:
 	-$(PY) scripts/torchserve_ctl.py stop --run-dir $(RUN_DIR)/torchserve
 
 # --- tests -----------------------------------------------------------------------
-test: venv-test
+# Jenkinsfile linter (npm; needs Node.js 20 and Java, both on the build machines).
+GROOVY_LINT := build/npm/node_modules/.bin/npm-groovy-lint
+$(GROOVY_LINT):
+	npm install --no-audit --no-fund --prefix build/npm npm-groovy-lint@15.2.2
+
+test: venv-test $(GROOVY_LINT)
 	$(PY) -m pytest tests
 
 test-unit: venv-test
-	$(PY) -m pytest tests/unit
+	$(PY) -m pytest tests/unit --cov=handler --cov=ui/toxicity_ui --cov-report=xml:build/coverage/coverage.xml \
+	  --cov-report=term --junitxml=build/test-results/unit.xml
+
+# --- containers and clusters (need Docker / kubectl) --------------------------------
+IMAGE_REPO ?= toxicity-monitor
+VERSION ?= 1.0.0
+export IMAGE_REPO VERSION
+images:
+	docker build -f handler/Dockerfile -t $(IMAGE_REPO)/torchserve:$(VERSION) \
+	  --build-arg MODEL_SOURCE=$(if $(filter auto,$(MODEL_SOURCE)),unitary/toxic-bert,$(MODEL_SOURCE)) \
+	  --build-arg PRECISION=$(or $(PRECISION),fp32) .
+	docker build -f ui/Dockerfile -t $(IMAGE_REPO)/ui:$(VERSION) .
+
+push:
+	docker push $(IMAGE_REPO)/torchserve:$(VERSION)
+	docker push $(IMAGE_REPO)/ui:$(VERSION)
+
+up:
+	docker compose up -d --wait
+
+down:
+	docker compose down
+
+OVERLAY ?= local
+deploy-k8s:
+	kubectl kustomize --load-restrictor LoadRestrictionsNone deploy/k8s/overlays/$(OVERLAY) | kubectl apply -f -
+	kubectl -n toxicity-monitor set image deployment/torchserve torchserve=$(IMAGE_REPO)/torchserve:$(VERSION)
+	kubectl -n toxicity-monitor set image deployment/ui ui=$(IMAGE_REPO)/ui:$(VERSION)
+	kubectl -n toxicity-monitor rollout status deployment/torchserve --timeout=10m
+	kubectl -n toxicity-monitor rollout status deployment/ui --timeout=5m
 
 clean: stop
 	rm -rf build $(ARCHIVE_DIR)/*.mar

@@ -1,0 +1,42 @@
+"""The compose stack's default alert receiver: logs notifications, refuses garbage."""
+
+import json
+import logging
+import threading
+from http.server import ThreadingHTTPServer
+
+import pytest
+import requests
+
+from toxicity_ui.alert_log import AlertLogHandler
+
+
+@pytest.fixture
+def alert_log():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), AlertLogHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_logs_each_alert_of_a_notification(alert_log, caplog):
+    notification = {"status": "firing", "alerts": [
+        {"status": "firing", "labels": {"alertname": "TorchServeDown", "severity": "critical"},
+         "annotations": {"summary": "TorchServe is down"}, "startsAt": "2026-01-01T00:00:00Z"}]}
+    with caplog.at_level(logging.WARNING, logger="alert_log"):
+        reply = requests.post(f"{alert_log}/alerts", json=notification, timeout=5)
+    assert reply.status_code == 200 and reply.json() == {"received": 1}
+    [record] = [json.loads(r.getMessage()) for r in caplog.records if r.name == "alert_log"]
+    assert record["labels"]["alertname"] == "TorchServeDown" and record["summary"] == "TorchServe is down"
+
+
+@pytest.mark.parametrize("body, status", [(b"not json", 400), (b'{"no": "alerts"}', 400), (b"", 400)])
+def test_refuses_what_is_not_a_notification(alert_log, body, status):
+    assert requests.post(f"{alert_log}/alerts", data=body, timeout=5).status_code == status
+
+
+def test_health_and_unknown_paths(alert_log):
+    assert requests.get(f"{alert_log}/healthz", timeout=5).json() == {"status": "ok"}
+    assert requests.get(f"{alert_log}/nope", timeout=5).status_code == 404
+    assert requests.post(f"{alert_log}/nope", data=b"{}", timeout=5).status_code == 404
