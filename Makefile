@@ -142,7 +142,7 @@ GROOVY_LINT := build/npm/node_modules/.bin/npm-groovy-lint
 $(GROOVY_LINT):
 	npm install --no-audit --no-fund --prefix build/npm npm-groovy-lint@15.2.2
 
-test: venv-test $(GROOVY_LINT)
+test: system-deps venv-test $(GROOVY_LINT)
 	$(PY) -m pytest tests
 
 test-unit: venv-test

@@ -5,9 +5,10 @@ Used to drive the UI's client through every failure TorchServe can produce
 """
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from support.local_http import LocalHttpServer
 
 LABELS = ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate")
 
@@ -21,7 +22,7 @@ def prediction(text: str) -> dict:
                       "created": "2026-01-02T03:04:05Z", "demo": True, "precision": "fp32"}}
 
 
-class FakeTorchServe:
+class FakeTorchServe(LocalHttpServer):
     def __init__(self):
         self.mode = "ok"            # ok | status:<code> | garbage | wrong_shape | slow:<s> | hangup
         self.worker_status = "READY"
@@ -69,18 +70,8 @@ class FakeTorchServe:
                     return self._send(200, {"scores": {"toxic": "high"}})
                 self._send(200, prediction(json.loads(body)["text"]))
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
+        self.url = self.base_url
 
     @property
     def predictions(self) -> int:

@@ -1,11 +1,12 @@
 """An Alertmanager webhook receiver on 127.0.0.1 that records what it is sent."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from support.local_http import LocalHttpServer
 
 
-class WebhookSink:
+class WebhookSink(LocalHttpServer):
     def __init__(self):
         self.notifications = []
         sink = self
@@ -21,17 +22,8 @@ class WebhookSink:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/alerts"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
+        self.url = f"{self.base_url}/alerts"
 
     def alerts(self, name: str, status: str) -> list:
         return [alert for n in self.notifications for alert in n["alerts"]

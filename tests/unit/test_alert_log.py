@@ -2,22 +2,18 @@
 
 import json
 import logging
-import threading
-from http.server import ThreadingHTTPServer
 
 import pytest
 import requests
 
+from support.local_http import LocalHttpServer
 from toxicity_ui.alert_log import AlertLogHandler
 
 
 @pytest.fixture
 def alert_log():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), AlertLogHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with LocalHttpServer(AlertLogHandler) as server:
+        yield server.base_url
 
 
 def test_logs_each_alert_of_a_notification(alert_log, caplog):
