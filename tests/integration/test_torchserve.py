@@ -19,7 +19,7 @@ def test_model_is_ready_with_one_worker(torchserve):
     import torchserve_ctl
     model = torchserve_ctl.model_status(torchserve.management_url)
     assert model["modelName"] == "toxic-bert"
-    assert model["batchSize"] == 8
+    assert model["batchSize"] == 16 and model["maxBatchDelay"] == 20
     assert [w["status"] for w in model["workers"]] == ["READY"]
 
 
