@@ -19,7 +19,8 @@ MODEL_FLAG_bench-base := --bench-base
 MODEL_DIR ?= build/models/toxic-bert
 ARCHIVE_DIR ?= model-store
 MODEL_VERSION ?= 1.0
-# Handler precision baked into the archive: fp32 (default) | bf16 | int8 | auto.
+# Handler settings baked into the archive: MODEL_CONFIG (a model-config.yaml) or just
+# PRECISION: fp32 (default) | bf16 | int8 | auto.
 # Check a reduced precision on your weights first: handler/compare_precision.py.
 PRECISION ?=
 MODEL_CONFIG := $(if $(PRECISION),build/model-config-$(PRECISION).yaml,handler/model-config.yaml)
@@ -68,8 +69,8 @@ archive: $(ARCHIVE_DIR)/toxic-bert.mar
 
 # Rebuild the archive when the model or the precision changes, not only when files get newer.
 ARCHIVE_SETTINGS := $(ARCHIVE_DIR)/.archive-settings
-$(shell mkdir -p $(ARCHIVE_DIR); echo "$(abspath $(MODEL_DIR)) $(PRECISION) $(MODEL_VERSION)" | cmp -s - $(ARCHIVE_SETTINGS) \
-        || echo "$(abspath $(MODEL_DIR)) $(PRECISION) $(MODEL_VERSION)" > $(ARCHIVE_SETTINGS))
+ARCHIVE_KEY = $(abspath $(MODEL_DIR)) $(PRECISION) $(MODEL_VERSION) $(abspath $(MODEL_CONFIG))
+$(shell mkdir -p $(ARCHIVE_DIR); echo "$(ARCHIVE_KEY)" | cmp -s - $(ARCHIVE_SETTINGS) || echo "$(ARCHIVE_KEY)" > $(ARCHIVE_SETTINGS))
 
 build/model-config-%.yaml: handler/model-config.yaml
 	mkdir -p build
@@ -87,6 +88,7 @@ $(ARCHIVE_DIR)/toxic-bert.mar: $(MODEL_DIR)/config.json $(HANDLER_FILES) $(MODEL
 run: archive
 	$(PY) scripts/torchserve_ctl.py start --run-dir $(RUN_DIR)/torchserve --model-store $(ARCHIVE_DIR)
 	$(PY) scripts/ui_ctl.py start --run-dir $(RUN_DIR)/ui
+	$(PY) scripts/supervisor.py start --run-dir $(RUN_DIR) --model-store $(ARCHIVE_DIR)
 	@echo
 	@echo "Toxicity Monitor:      http://127.0.0.1:$(UI_PORT)/"
 	@echo "JSON API:              http://127.0.0.1:$(UI_PORT)/api/v1/toxicity"
@@ -132,6 +134,7 @@ system-deps:
 	bash scripts/install-system-deps.sh
 
 stop:
+	-$(PY) scripts/supervisor.py stop --run-dir $(RUN_DIR)
 	-$(PY) scripts/monitoring_ctl.py stop --run-dir $(RUN_DIR)/monitoring
 	-$(PY) scripts/ui_ctl.py stop --run-dir $(RUN_DIR)/ui
 	-$(PY) scripts/torchserve_ctl.py stop --run-dir $(RUN_DIR)/torchserve

@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from . import metrics
+from .admission import InFlightLimit, RateLimiter
 from .api import api
 from .config import Settings
 from .errors import ApiError
@@ -54,6 +55,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         LAST_MODEL=None,
+        IN_FLIGHT=InFlightLimit(settings.max_in_flight),
+        RATE_LIMITER=RateLimiter(settings.rate_limit_per_minute),
     )
     csrf = CSRFProtect(app)
     csrf.exempt(api)  # JSON only (415 otherwise), so a cross-site form cannot post to it

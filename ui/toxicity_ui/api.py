@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Blueprint, current_app, jsonify, request
 
 from .errors import ApiError, invalid_json
-from .scoring import remember_model, score_text, validate_text
+from .scoring import admit, remember_model, score_text, validate_text
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 OPENAPI = json.loads((Path(__file__).parent / "openapi.json").read_text())
@@ -31,6 +31,7 @@ def _json_body() -> dict:
 
 @api.post("/toxicity")
 def toxicity():
+    admit(request.remote_addr)
     body = _json_body()
     settings = current_app.config["SETTINGS"]
     text = validate_text(body["text"], settings)

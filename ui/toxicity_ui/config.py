@@ -27,6 +27,10 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     # Unset: the verdict uses the threshold configured in the handler.
     verdict_threshold: float | None = None
+    # Load shedding per worker process: scoring calls in flight (0: no limit), and
+    # requests per minute per client address on the API and form (0: off).
+    max_in_flight: int = 0
+    rate_limit_per_minute: int = 0
     secret_key: str = ""
     app_version: str = VERSION
 
@@ -47,6 +51,8 @@ class Settings:
             max_text_chars=_env("MAX_TEXT_CHARS", defaults.max_text_chars, int),
             max_body_bytes=_env("MAX_BODY_BYTES", defaults.max_body_bytes, int),
             verdict_threshold=_env("VERDICT_THRESHOLD", None, float),
+            max_in_flight=_env("MAX_IN_FLIGHT", defaults.max_in_flight, int),
+            rate_limit_per_minute=_env("RATE_LIMIT_PER_MINUTE", defaults.rate_limit_per_minute, int),
             secret_key=secret,
             app_version=_env("APP_VERSION", defaults.app_version),
         )

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 
 from .errors import ApiError
-from .scoring import remember_model, score_text, validate_text
+from .scoring import admit, remember_model, score_text, validate_text
 
 pages = Blueprint("pages", __name__)
 
@@ -34,6 +34,7 @@ def submit():
     settings = current_app.config["SETTINGS"]
     text = form.text.data or ""
     try:
+        admit(request.remote_addr)
         validate_text(text, settings)
         result = score_text(text, current_app.config["CLIENT"], settings)
     except ApiError as error:

@@ -24,10 +24,16 @@ def validate_text(text, settings: Settings) -> str:
     return text
 
 
+def admit(client_address: str) -> None:
+    """Refuse now (429/503) rather than queue: the per-client rate, then the in-flight bound."""
+    current_app.config["RATE_LIMITER"].check(client_address or "unknown")
+
+
 def score_text(text: str, client: TorchServeClient, settings: Settings) -> dict:
     started = time.perf_counter()
     try:
-        prediction = client.predict(text)
+        with current_app.config["IN_FLIGHT"]:
+            prediction = client.predict(text)
     except ApiError as error:
         metrics.MODEL_SERVER_SECONDS.labels(outcome=error.code).observe(time.perf_counter() - started)
         raise

@@ -1,0 +1,100 @@
+"""Faults under load: a slow model, a killed worker. Every request gets a result or a
+clear error within the timeout; none vanishes; the service comes back by itself."""
+
+import os
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+import yaml
+
+import torchserve_ctl
+from support.servers import ROOT, free_torchserve_ports, make, running_torchserve, running_ui
+
+CLEAR_ERRORS = {"model_unavailable", "model_server_error", "model_timeout", "overloaded"}
+
+
+@pytest.fixture(scope="module")
+def slow_store(demo_model_dir):
+    """The demo archive with the handler's test-only delay: 3 s per batch."""
+    config = yaml.safe_load((ROOT / "handler" / "model-config.yaml").read_text())
+    config["handler"]["test_delay_seconds"] = 3
+    config_path = ROOT / "build" / "test" / "model-config-slow.yaml"
+    config_path.write_text(yaml.safe_dump(config))
+    store = ROOT / "build" / "test" / "model-store-slow"
+    make("archive", f"MODEL_DIR={demo_model_dir}", f"ARCHIVE_DIR={store}", f"MODEL_CONFIG={config_path}")
+    return store
+
+
+def post(url, text="hello", timeout=30):
+    started = time.monotonic()
+    try:
+        reply = requests.post(url, json={"text": text}, timeout=timeout)
+        return reply.status_code, reply.json(), time.monotonic() - started
+    except requests.RequestException as error:
+        return None, {"exception": type(error).__name__}, time.monotonic() - started
+
+
+def test_slow_model_gives_504_at_the_timeout_and_sheds_the_rest(slow_store, tmp_path):
+    ports = free_torchserve_ports()
+    env = {"READ_TIMEOUT_SECONDS": "1", "MAX_IN_FLIGHT": "3", "UI_WORKERS": "1", "UI_THREADS": "8"}
+    with running_torchserve(slow_store, tmp_path / "ts", ports=ports), \
+            running_ui(ports, tmp_path / "ui", extra_env=env) as ui:
+        api = f"{ui.url}/api/v1/toxicity"
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            pending = [pool.submit(post, api) for _ in range(6)]
+            time.sleep(0.3)
+            started = time.monotonic()
+            health = requests.get(f"{ui.url}/healthz", timeout=5)
+            assert health.status_code == 200 and time.monotonic() - started < 0.5, "UI workers exhausted"
+            outcomes = [future.result() for future in pending]
+        statuses = sorted(status for status, _, _ in outcomes)
+        assert statuses == [503, 503, 503, 504, 504, 504], outcomes
+        for status, body, seconds in outcomes:
+            assert body["error"]["code"] == ("model_timeout" if status == 504 else "overloaded")
+            assert seconds < 3, "no caller waits past the timeout"
+        assert ui.process.poll() is None and requests.get(f"{ui.url}/healthz", timeout=5).status_code == 200
+
+
+def test_killed_worker_is_restarted_and_every_request_is_answered(demo_store, tmp_path):
+    ports = free_torchserve_ports()
+    with running_torchserve(demo_store, tmp_path / "ts", ports=ports), \
+            running_ui(ports, tmp_path / "ui", extra_env={"READ_TIMEOUT_SECONDS": "10"}) as ui:
+        api = f"{ui.url}/api/v1/toxicity"
+        old_pid = torchserve_ctl.model_status(ports.urls()["management"])["workers"][0]["pid"]
+        outcomes, stop = [], threading.Event()
+
+        def steady_load():
+            while not stop.is_set():
+                outcomes.append(post(api, "you are an idiot", timeout=20))
+                time.sleep(0.05)
+
+        threads = [threading.Thread(target=steady_load) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        time.sleep(2)
+        os.kill(old_pid, signal.SIGKILL)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:  # wait for TorchServe to start a new worker
+            status = torchserve_ctl.model_status(ports.urls()["management"])
+            worker = (status or {}).get("workers", [{}])[0]
+            if worker.get("status") == "READY" and worker.get("pid") != old_pid:
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail("TorchServe did not restart the worker")
+        time.sleep(3)  # some traffic after the recovery
+        stop.set()
+        for thread in threads:
+            thread.join()
+
+    assert outcomes, "no request was sent"
+    for status, body, seconds in outcomes:
+        assert status is not None, f"a request vanished: {body}"
+        assert status == 200 or body["error"]["code"] in CLEAR_ERRORS, (status, body)
+        assert seconds < 12, "a caller waited past the timeout"
+    assert outcomes[-1][0] == 200, "service did not come back"
+    assert sum(1 for status, _, _ in outcomes if status == 200) > len(outcomes) / 2
