@@ -38,7 +38,7 @@ comma := ,
 space := $(empty) $(empty)
 
 .PHONY: help venv venv-test model archive run stop monitor metrics-report stress bench system-deps test test-unit \
-        images push up down deploy-k8s clean
+        images push up down deploy-k8s audit clean
 
 help:
 	@sed -n '2,5p' Makefile
@@ -179,6 +179,11 @@ deploy-k8s:
 	kubectl -n toxicity-monitor set image deployment/ui ui=$(IMAGE_REPO)/ui:$(VERSION)
 	kubectl -n toxicity-monitor rollout status deployment/torchserve --timeout=10m
 	kubectl -n toxicity-monitor rollout status deployment/ui --timeout=5m
+
+# Known vulnerabilities in the installed Python packages (needs the PyPI/OSV vulnerability API).
+audit: venv-test
+	$(PIP) install --quiet pip-audit==2.10.1
+	$(VENV)/bin/pip-audit --progress-spinner off --skip-editable
 
 clean: stop
 	rm -rf build $(ARCHIVE_DIR)/*.mar

@@ -3,7 +3,7 @@
 import logging
 import time
 
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
@@ -118,8 +118,14 @@ def create_app(settings: Settings | None = None) -> Flask:
             error.code, error.description)
         metrics.EXCEPTIONS.labels(type=code).inc()
         if _wants_json():
-            return jsonify({"error": {"code": code, "message": message}}), error.code
-        return render_template("error.html", status=error.code, message=message), error.code
+            response = jsonify({"error": {"code": code, "message": message}})
+        else:
+            response = make_response(render_template("error.html", status=error.code, message=message))
+        response.status_code = error.code
+        for name, value in error.get_headers():  # e.g. Allow on a 405, as HTTP requires
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
