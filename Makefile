@@ -37,7 +37,7 @@ MODEL_FILES = $(MODEL_DIR)/config.json,$(MODEL_DIR)/model.safetensors,$(MODEL_DI
 comma := ,
 space := $(empty) $(empty)
 
-.PHONY: help venv venv-test model archive run stop monitor metrics-report stress bench system-deps test test-unit \
+.PHONY: help venv venv-test model archive run stop monitor metrics-report stress soak bench system-deps test test-unit \
         images push up down deploy-k8s audit clean
 
 help:
@@ -129,6 +129,10 @@ BENCH_DURATION ?= 30
 bench: venv-test
 	$(MAKE) --no-print-directory model MODEL_SOURCE=bench-base MODEL_DIR=$(BENCH_MODEL_DIR)
 	$(PY) bench/run_bench.py --model-dir $(BENCH_MODEL_DIR) --duration $(BENCH_DURATION)
+
+# The long run, not in CI: an hour of the brief's scenario, then the step-up run.
+soak:
+	$(MAKE) --no-print-directory stress STRESS_DURATION=60m
 
 system-deps:
 	bash scripts/install-system-deps.sh
