@@ -47,7 +47,7 @@ def wait_until(check, timeout, interval=1.0, message="condition"):
     raise AssertionError(f"{message} not met within {timeout} s")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # stopped after each module, so later tests get the CPU back
 def monitored_stack(torchserve, ui_server, tmp_path_factory):
     """Monitoring that scrapes the shared TorchServe and UI every second, after some traffic."""
     with running_monitoring(tmp_path_factory.mktemp("monitoring"), torchserve.ports, ui_server.url,
