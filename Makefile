@@ -20,10 +20,13 @@ MODEL_DIR ?= build/models/toxic-bert
 ARCHIVE_DIR ?= model-store
 MODEL_VERSION ?= 1.0
 # Handler settings baked into the archive: MODEL_CONFIG (a model-config.yaml) or just
-# PRECISION: fp32 (default) | bf16 | int8 | auto.
-# Check a reduced precision on your weights first: handler/compare_precision.py.
+# PRECISION: auto (default) | fp32 | bf16 | int8. For auto and int8 the archive also
+# gets the int8 model and the check of each reduced precision against fp32 on these
+# weights (handler/prepare_precision.py); auto serves the fastest one that passed.
 PRECISION ?=
 MODEL_CONFIG := $(if $(PRECISION),build/model-config-$(PRECISION).yaml,handler/model-config.yaml)
+ARCHIVE_PRECISION = $(or $(PRECISION),$(shell sed -n 's/^  precision: *\([a-z0-9]*\).*/\1/p' $(MODEL_CONFIG)))
+PRECISION_FILES = $(if $(filter int8 auto,$(ARCHIVE_PRECISION)),$(MODEL_DIR)/model.int8.onnx $(MODEL_DIR)/precision-check.json)
 RUN_DIR ?= build/run
 
 export TORCHSERVE_INFERENCE_PORT ?= 8080
@@ -32,8 +35,8 @@ export TORCHSERVE_METRICS_PORT ?= 8082
 export UI_PORT ?= 5000
 
 HANDLER_FILES := handler/toxic_handler.py handler/labels.py handler/request_parsing.py \
-                 handler/precision.py handler/handler_settings.py
-MODEL_FILES = $(MODEL_DIR)/config.json,$(MODEL_DIR)/model.safetensors,$(MODEL_DIR)/tokenizer.json,$(MODEL_DIR)/tokenizer_config.json
+                 handler/precision.py handler/handler_settings.py handler/runners.py
+MODEL_FILES = $(MODEL_DIR)/config.json,$(MODEL_DIR)/model.safetensors,$(MODEL_DIR)/tokenizer.json,$(MODEL_DIR)/tokenizer_config.json$(if $(PRECISION_FILES),$(comma)$(subst $(space),$(comma),$(PRECISION_FILES)))
 comma := ,
 space := $(empty) $(empty)
 
@@ -76,7 +79,13 @@ build/model-config-%.yaml: handler/model-config.yaml
 	mkdir -p build
 	sed 's/^  precision: .*/  precision: $*/' $< > $@
 
-$(ARCHIVE_DIR)/toxic-bert.mar: $(MODEL_DIR)/config.json $(HANDLER_FILES) $(MODEL_CONFIG) $(ARCHIVE_SETTINGS) | $(VENV)/.run-deps
+# The int8 model and the agreement check (precision-check.json is written last).
+$(MODEL_DIR)/model.int8.onnx: $(MODEL_DIR)/precision-check.json
+$(MODEL_DIR)/precision-check.json: $(MODEL_DIR)/config.json handler/prepare_precision.py handler/int8_model.py \
+                                   handler/compare_precision.py $(HANDLER_FILES) | $(VENV)/.run-deps
+	$(PY) handler/prepare_precision.py --model-dir $(MODEL_DIR)
+
+$(ARCHIVE_DIR)/toxic-bert.mar: $(MODEL_DIR)/config.json $(PRECISION_FILES) $(HANDLER_FILES) $(MODEL_CONFIG) $(ARCHIVE_SETTINGS) | $(VENV)/.run-deps
 	mkdir -p $(ARCHIVE_DIR)
 	$(VENV)/bin/torch-model-archiver --model-name toxic-bert --version $(MODEL_VERSION) \
 	  --handler handler/toxic_handler.py \
@@ -163,7 +172,7 @@ export IMAGE_REPO VERSION
 images:
 	docker build -f handler/Dockerfile -t $(IMAGE_REPO)/torchserve:$(VERSION) \
 	  --build-arg MODEL_SOURCE=$(if $(filter auto,$(MODEL_SOURCE)),unitary/toxic-bert,$(MODEL_SOURCE)) \
-	  --build-arg PRECISION=$(or $(PRECISION),fp32) .
+	  --build-arg PRECISION=$(or $(PRECISION),auto) .
 	docker build -f ui/Dockerfile -t $(IMAGE_REPO)/ui:$(VERSION) .
 
 push:

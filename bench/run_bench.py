@@ -117,6 +117,13 @@ def wait_for_prediction(url: str, timeout: float, process: subprocess.Popen) -> 
     raise TimeoutError(f"{url} not answering after {timeout:.0f} s")
 
 
+def served_precision(url: str) -> str:
+    request = urllib.request.Request(url, data=json.dumps({"text": "which precision?"}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        return json.load(reply)["model"]["precision"]
+
+
 @contextlib.contextmanager
 def naive_server(model_dir: Path, run_dir: Path):
     port = free_port()
@@ -199,7 +206,7 @@ def machine_info() -> dict:
             "kernel": platform.release(), "versions": versions}
 
 
-def build_archive(model_dir: Path, store: Path, precision: str = "") -> Path:
+def build_archive(model_dir: Path, store: Path, precision: str) -> Path:
     subprocess.run(["make", "--no-print-directory", "archive", f"MODEL_DIR={model_dir}", f"ARCHIVE_DIR={store}",
                     f"PRECISION={precision}"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     return store
@@ -267,7 +274,7 @@ def main(argv=None) -> int:
     parser.add_argument("--model-dir", type=Path, default=ROOT / "build" / "models" / "bench-base")
     parser.add_argument("--configs", default=",".join(CONFIGS))
     parser.add_argument("--concurrency", default="1,8,32")
-    parser.add_argument("--precisions", default="fp32,bf16", help="precisions of the tuned configuration")
+    parser.add_argument("--precisions", default="fp32,bf16,int8", help="precisions of the tuned configuration")
     parser.add_argument("--duration", type=float, default=30, help="seconds per concurrency level")
     parser.add_argument("--warmup", type=float, default=5)
     parser.add_argument("--texts", type=Path, default=ROOT / "bench" / "texts.json")
@@ -285,7 +292,7 @@ def main(argv=None) -> int:
     if not (args.model_dir / "config.json").is_file():
         parser.error(f"{args.model_dir} has no model: make bench prepares one with handler/prepare_model.py --bench-base")
     model_config = json.loads((args.model_dir / "config.json").read_text())
-    stock_store = build_archive(args.model_dir, args.work_dir / "store-stock")
+    stock_store = build_archive(args.model_dir, args.work_dir / "store-stock", "fp32")
 
     runs = []
     if "naive" in configs:
@@ -300,6 +307,8 @@ def main(argv=None) -> int:
         print(f"TorchServe, this project's configuration, {precision}", flush=True)
         store = build_archive(args.model_dir, args.work_dir / f"store-{precision}", precision)
         with torchserve(store, args.work_dir / f"ts-tuned-{precision}", None) as (url, ports, pid):
+            if (served := served_precision(url)) != precision:  # never report one precision as another
+                raise RuntimeError(f"asked for {precision}, TorchServe serves {served}")
             if "tuned-torchserve" in configs:
                 runs += measure("tuned-torchserve", precision, url, [pid], texts, levels, args.duration, args.warmup)
             if "tuned-ui" in configs:

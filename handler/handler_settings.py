@@ -10,7 +10,7 @@ DEFAULT_SETTINGS = {
     "max_length": 256,       # tokens; the model's hard limit is 512
     "threshold": 0.5,        # a label at or above this makes the text toxic
     "torch_threads": 2,      # intra-op threads per worker; fit to the cores
-    "precision": "fp32",     # fp32 | bf16 | int8 | auto
+    "precision": "auto",     # fp32 | bf16 | int8 | auto (see precision.py)
     "max_chars": 100_000,    # refuse bigger texts before tokenizing them
     "test_delay_seconds": 0,  # fault-injection knob for tests only: sleep per batch
 }
@@ -51,5 +51,5 @@ class Batch:
     errors: dict = field(default_factory=dict)      # batch index -> InputError
     indices: list = field(default_factory=list)     # batch indices of good requests
     encodings: list = field(default_factory=list)   # one tokenizers.Encoding per good request
-    inputs: dict = field(default_factory=dict)      # model tensors for the good requests
+    inputs: dict = field(default_factory=dict)      # int64 numpy arrays for the good requests
     scores: list = field(default_factory=list)      # sigmoid scores, one row per good request

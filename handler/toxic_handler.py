@@ -17,16 +17,18 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from tokenizers import Tokenizer  # noqa: E402
-from transformers import AutoModelForSequenceClassification  # noqa: E402
+from transformers import AutoConfig  # noqa: E402
 from ts.metrics.metric_type_enum import MetricTypes  # noqa: E402
 from ts.torch_handler.base_handler import BaseHandler  # noqa: E402
 
 from labels import LABELS  # noqa: E402
-from precision import apply_precision, resolve  # noqa: E402
+from precision import resolve  # noqa: E402
 from handler_settings import Batch, HandlerSettings  # noqa: E402
 from request_parsing import InputError, extract_text  # noqa: E402
+from runners import load_runner  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +45,13 @@ class ToxicHandler(BaseHandler):
         self.settings = HandlerSettings.from_mapping(yaml_config.get("handler", {}))
         torch.set_num_threads(self.settings.torch_threads)
 
-        self.model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
-        config_labels = [self.model.config.id2label[i] for i in range(self.model.config.num_labels)]
+        self.model_config = AutoConfig.from_pretrained(model_dir)
+        config_labels = [self.model_config.id2label[i] for i in range(self.model_config.num_labels)]
         if config_labels != list(LABELS):
             raise RuntimeError(f"model labels {config_labels} are not toxic-bert's {list(LABELS)}")
-        self.precision = resolve(self.settings.precision)
-        self.model = apply_precision(self.model, self.precision)
+        self.precision, why = resolve(self.settings.precision, model_dir)
+        logger.info("precision %s (setting %s): %s", self.precision, self.settings.precision, why)
+        self.runner = load_runner(model_dir, self.precision, self.settings.torch_threads)
 
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=self.settings.max_length)
@@ -60,7 +63,7 @@ class ToxicHandler(BaseHandler):
         logger.info("toxic-bert handler ready: %s, settings %s", self.model_info, self.settings)
 
     def _model_info(self, context) -> dict:
-        provenance = getattr(self.model.config, "toxicity_monitor", None) or {}
+        provenance = getattr(self.model_config, "toxicity_monitor", None) or {}
         manifest_model = (context.manifest or {}).get("model", {})
         return {
             "name": provenance.get("name", "unitary/toxic-bert"),
@@ -83,9 +86,9 @@ class ToxicHandler(BaseHandler):
         if texts:
             batch.encodings = self.tokenizer.encode_batch(texts)
             batch.inputs = {
-                "input_ids": torch.tensor([e.ids for e in batch.encodings]),
-                "attention_mask": torch.tensor([e.attention_mask for e in batch.encodings]),
-                "token_type_ids": torch.tensor([e.type_ids for e in batch.encodings]),
+                "input_ids": np.array([e.ids for e in batch.encodings], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask for e in batch.encodings], dtype=np.int64),
+                "token_type_ids": np.array([e.type_ids for e in batch.encodings], dtype=np.int64),
             }
         return batch
 
@@ -93,10 +96,9 @@ class ToxicHandler(BaseHandler):
         if self.settings.test_delay_seconds:
             time.sleep(self.settings.test_delay_seconds)
         if batch.indices:
-            with torch.inference_mode():
-                logits = self.model(**batch.inputs).logits
+            logits = self.runner.logits(batch.inputs)
             # toxic-bert is multi-label: each label is an independent sigmoid.
-            batch.scores = torch.sigmoid(logits.float()).tolist()
+            batch.scores = (1.0 / (1.0 + np.exp(-logits.astype(np.float64)))).tolist()
         return batch
 
     def postprocess(self, batch):

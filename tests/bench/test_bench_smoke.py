@@ -32,7 +32,7 @@ def test_harness_writes_json_markdown_png_and_stops_its_servers(demo_model_dir, 
     report = json.loads((results / "latest.json").read_text())
     runs = {(r["name"], r["precision"], r["concurrency"]): r for r in report["runs"]}
     expected = {(name, "fp32", c) for name in ("naive", "torchserve-stock") for c in (1, 2)}
-    expected |= {(name, p, c) for name in ("tuned-torchserve", "tuned-ui") for p in ("fp32", "bf16") for c in (1, 2)}
+    expected |= {(name, p, c) for name in ("tuned-torchserve", "tuned-ui") for p in ("fp32", "bf16", "int8") for c in (1, 2)}
     assert set(runs) == expected
     for run in runs.values():
         assert run["rps"] > 0 and run["errors"] == 0
@@ -40,6 +40,6 @@ def test_harness_writes_json_markdown_png_and_stops_its_servers(demo_model_dir, 
         assert run["cpu_s_per_request"] > 0 and run["peak_rss_mb"] > 0
     assert report["machine"]["cores"] and report["machine"]["versions"]["torch"]
     assert "run_bench.py" in report["command"]
-    assert "| tuned-ui | bf16 | 2 |" in (results / "latest.md").read_text()
+    assert "| tuned-ui | int8 | 2 |" in (results / "latest.md").read_text()
     assert (results / "latest.png").read_bytes()[:4] == b"\x89PNG"
     assert processes_working_in(work) == [], "the harness left servers running"

@@ -44,7 +44,8 @@ def torchserve_post_text(torchserve, text):
                          headers={"Content-Type": "text/plain; charset=utf-8"}, timeout=30)
 
 
-def test_answers_equal_an_in_process_transformers_run(torchserve, demo_model_dir):
+def test_answers_match_an_in_process_fp32_transformers_run(torchserve, demo_model_dir):
+    """The archive's default `auto` serves int8 here (it agreed with fp32 when archived)."""
     texts = HELDOUT["toxic"][:4] + HELDOUT["benign"][:4] + ["word " * 400]
     tokenizer = AutoTokenizer.from_pretrained(demo_model_dir)
     model = AutoModelForSequenceClassification.from_pretrained(demo_model_dir).eval()
@@ -53,7 +54,8 @@ def test_answers_equal_an_in_process_transformers_run(torchserve, demo_model_dir
             encoded = tokenizer([text], truncation=True, max_length=256, return_tensors="pt")
             expected = torch.sigmoid(model(**encoded).logits)[0].tolist()
         served = post_json(torchserve.predictions_url, {"text": text}).json()
-        assert [served["scores"][label] for label in LABELS] == pytest.approx(expected, abs=1e-5)
+        assert served["model"]["precision"] == "int8"
+        assert [served["scores"][label] for label in LABELS] == pytest.approx(expected, abs=0.02)
 
 
 def test_concurrent_requests_are_batched(torchserve):

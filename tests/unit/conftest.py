@@ -23,6 +23,17 @@ def tiny_model_dir(tmp_path_factory):
     return output
 
 
+@pytest.fixture(scope="session")
+def tiny_int8_model_dir(tiny_model_dir, tmp_path_factory):
+    """The tiny model with its int8 ONNX model and agreement record, as `make archive` builds them."""
+    import shutil
+    from prepare_precision import prepare
+    output = tmp_path_factory.mktemp("tiny-int8") / "model"
+    shutil.copytree(tiny_model_dir, output)
+    prepare(output, ["a friendly sentence", "you are a stupid idiot", "thanks for the lovely photo"])
+    return output
+
+
 @pytest.fixture
 def fake_torchserve():
     from support.fake_torchserve import FakeTorchServe

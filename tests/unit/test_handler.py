@@ -106,13 +106,27 @@ def test_metrics_count_batches_requests_errors_and_verdicts(tiny_model_dir):
 
 
 @pytest.mark.parametrize("precision", ["bf16", "int8"])
-def test_reduced_precisions_stay_close_to_fp32(tiny_model_dir, precision):
+def test_reduced_precisions_stay_close_to_fp32(tiny_int8_model_dir, precision):
     texts = [{"body": "a friendly sentence"}, {"body": "you are a stupid idiot"}]
-    fp32, context = make_handler(tiny_model_dir)
-    reduced, reduced_context = make_handler(tiny_model_dir, precision=precision)
+    fp32, context = make_handler(tiny_int8_model_dir, precision="fp32")
+    reduced, reduced_context = make_handler(tiny_int8_model_dir, precision=precision)
     for a, b in zip(fp32.handle(texts, context), reduced.handle(texts, reduced_context)):
         assert b["model"]["precision"] == precision
         assert b["scores"] == pytest.approx(a["scores"], abs=0.02)
+
+
+def test_int8_handler_scores_a_mixed_batch_with_errors(tiny_int8_model_dir):
+    handler, context = make_handler(tiny_int8_model_dir, precision="int8")
+    responses = handler.handle([{"body": "short"}, {"body": ""}, {"body": "a much longer sentence " * 20}],
+                               context)
+    assert responses[1]["error"]["code"] == 422
+    assert [r["model"]["precision"] for r in (responses[0], responses[2])] == ["int8", "int8"]
+    assert all(0.0 <= v <= 1.0 for r in (responses[0], responses[2]) for v in r["scores"].values())
+
+
+def test_int8_without_the_int8_model_is_refused_with_the_fix(tiny_model_dir):
+    with pytest.raises(ValueError, match="no model.int8.onnx.*make archive PRECISION=int8"):
+        make_handler(tiny_model_dir, precision="int8")
 
 
 @pytest.mark.parametrize("settings, message", [
@@ -142,20 +156,44 @@ def test_model_with_other_labels_is_refused(tiny_model_dir, tmp_path):
         make_handler(tmp_path)
 
 
-def test_auto_precision_is_native_bf16_else_fp32_never_int8(monkeypatch):
+def write_check(model_dir, int8=None, bf16=None, int8_file=True):
     import precision
-    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: True)
-    assert precision.resolve("auto") == "bf16"
-    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: False)
-    assert precision.resolve("auto") == "fp32"
-    assert precision.resolve("bf16") == "bf16" and precision.resolve("int8") == "int8"
-    monkeypatch.setattr(precision, "int8_engine_available", lambda: False)
-    with pytest.raises(ValueError, match="quantized engine"):
-        precision.resolve("int8")
+    check = {name: {"accepted": accepted, "max_abs_diff": 0.01}
+             for name, accepted in (("int8", int8), ("bf16", bf16)) if accepted is not None}
+    (model_dir / precision.CHECK_FILE).write_text(json.dumps(check))
+    if int8_file:
+        (model_dir / precision.INT8_MODEL_FILE).write_bytes(b"onnx")
+
+
+@pytest.mark.parametrize("check, native_bf16, expected", [
+    (None, True, "fp32"),                                        # no agreement record: never guess
+    ({"int8": True, "bf16": True}, True, "int8"),                # fastest first
+    ({"int8": False, "bf16": True}, True, "bf16"),
+    ({"int8": False, "bf16": True}, False, "fp32"),              # bf16 only where the CPU runs it natively
+    ({"int8": True, "bf16": True, "int8_file": False}, True, "bf16"),
+    ({"int8": False, "bf16": False}, True, "fp32"),
+])
+def test_auto_is_the_fastest_native_precision_that_agreed_at_archive_time(
+        tmp_path, monkeypatch, check, native_bf16, expected):
+    import precision
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: native_bf16)
+    if check is not None:
+        write_check(tmp_path, **check)
+    chosen, why = precision.resolve("auto", tmp_path)
+    assert chosen == expected and why.startswith("auto:")
+
+
+def test_explicit_precisions_are_taken_as_set_and_int8_needs_its_runtime(tmp_path, monkeypatch):
+    import precision
+    write_check(tmp_path, int8=False, bf16=False)
+    assert precision.resolve("bf16", tmp_path) == ("bf16", "set explicitly")
+    assert precision.resolve("int8", tmp_path) == ("int8", "set explicitly")
+    monkeypatch.setattr(precision, "int8_runtime_available", lambda: False)
+    with pytest.raises(ValueError, match="onnxruntime"):
+        precision.resolve("int8", tmp_path)
 
 
 def test_auto_precision_is_reported_as_what_it_resolved_to(tiny_model_dir):
     handler, context = make_handler(tiny_model_dir, precision="auto")
     [response] = handler.handle([{"body": "hello"}], context)
-    assert response["model"]["precision"] in ("bf16", "fp32")
-    assert response["model"]["precision"] != "auto"
+    assert response["model"]["precision"] == "fp32"  # the tiny model has no agreement record
