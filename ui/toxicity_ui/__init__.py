@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(health)
 
     client = app.config["CLIENT"]
-    model_status = ModelStatusCollector(client.session, client.model_url)
+    model_status = ModelStatusCollector(lambda: client.model_status(read_timeout=2.0))
 
     @app.get("/metrics")
     def metrics_endpoint():

@@ -6,8 +6,8 @@ talks to it, so it exports them alongside its own metrics.
 """
 
 import datetime
+from collections.abc import Callable
 
-import requests
 from prometheus_client.core import GaugeMetricFamily
 
 
@@ -16,20 +16,11 @@ def _epoch(timestamp: str) -> float:
 
 
 class ModelStatusCollector:
-    def __init__(self, session: requests.Session, model_url: str, timeout: float = 2.0):
-        self.session = session
-        self.model_url = model_url
-        self.timeout = timeout
-
-    def _fetch(self) -> dict | None:
-        try:
-            reply = self.session.get(self.model_url, timeout=self.timeout)
-            return reply.json()[0] if reply.status_code == 200 else None
-        except (requests.RequestException, ValueError, IndexError, KeyError):
-            return None
+    def __init__(self, fetch_status: Callable[[], dict | None]):
+        self.fetch_status = fetch_status  # the management API's model description, or None
 
     def collect(self):
-        status = self._fetch()
+        status = self.fetch_status()
         workers = (status or {}).get("workers", [])
         ready = any(worker.get("status") == "READY" for worker in workers)
         yield GaugeMetricFamily("toxicity_model_ready",
