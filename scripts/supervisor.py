@@ -26,7 +26,7 @@ logger = logging.getLogger("supervisor")
 def alive(pid_file: Path) -> bool:
     if not pid_file.is_file():
         return False
-    return torchserve_ctl._group_alive(int(pid_file.read_text()))
+    return torchserve_ctl.group_alive(int(pid_file.read_text()))
 
 
 class Supervisor:

@@ -132,7 +132,7 @@ def wait_ready(management_url: str, timeout: float, process: subprocess.Popen | 
     raise TimeoutError(f"model {MODEL_NAME} not READY after {timeout:.0f} s")
 
 
-def _group_alive(pgid: int) -> bool:
+def group_alive(pgid: int) -> bool:
     """True while a process of the group still runs (zombies waiting to be reaped do not count)."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -152,7 +152,7 @@ def stop_group(pid: int, timeout: float = 20.0) -> None:
         return
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not _group_alive(pid):
+        if not group_alive(pid):
             return
         time.sleep(0.2)
     try:
