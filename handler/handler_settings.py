@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 DEFAULT_SETTINGS = {
     "max_length": 256,       # tokens; the model's hard limit is 512
     "threshold": 0.5,        # a label at or above this makes the text toxic
-    "torch_threads": 2,      # intra-op threads per worker; fit to the cores
+    "torch_threads": 1,      # intra-op threads per worker (torch or ONNX Runtime); workers x threads = cores
     "precision": "auto",     # fp32 | bf16 | int8 | auto (see precision.py)
     "max_chars": 100_000,    # refuse bigger texts before tokenizing them
     "test_delay_seconds": 0,  # fault-injection knob for tests only: sleep per batch

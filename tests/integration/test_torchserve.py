@@ -13,14 +13,14 @@ from support.http import metric_sum, post_concurrently, post_json, scrape
 HELDOUT = json.loads((Path(__file__).parents[1] / "data" / "heldout.json").read_text())
 
 
-def test_model_is_ready_with_one_worker(torchserve):
+def test_model_is_ready_with_two_workers(torchserve):
     status = torchserve.process.poll()
     assert status is None
     import torchserve_ctl
     model = torchserve_ctl.model_status(torchserve.management_url)
     assert model["modelName"] == "toxic-bert"
     assert model["batchSize"] == 16 and model["maxBatchDelay"] == 20
-    assert [w["status"] for w in model["workers"]] == ["READY"]
+    assert [w["status"] for w in model["workers"]] == ["READY", "READY"]
 
 
 def test_toxic_text_scores_high_and_benign_text_low(torchserve):
