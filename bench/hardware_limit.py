@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/hardware_limit.py --model-dir build/models/bench-base
 
-Prints the machine's sustained matrix-multiply rate (fp32 and bf16, torch
-threads as configured) and the model's forward-pass FLOPs for the benchmark
+Prints the machine's sustained matrix-multiply rate (fp32 and bf16 with torch,
+int8 with ONNX Runtime's integer GEMM, which the int8 model uses; threads as configured) and the model's forward-pass FLOPs for the benchmark
 texts (padded as in a batch), hence an upper bound on texts per second.
 """
 
@@ -30,6 +30,30 @@ def matmul_gflops(dtype: torch.dtype, size: int = 2048, seconds: float = 3.0) ->
     return 2 * size**3 * runs / (time.perf_counter() - started) / 1e9
 
 
+def int8_matmul_gops(threads: int, size: int = 2048, seconds: float = 3.0) -> float:
+    """uint8 x int8 -> int32 products per second through ONNX Runtime's MatMulInteger."""
+    import numpy as np
+    import onnxruntime
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(0)
+    weights = numpy_helper.from_array(rng.integers(-128, 127, (size, size), dtype=np.int8), "b")
+    graph = helper.make_graph([helper.make_node("MatMulInteger", ["a", "b"], ["c"])], "int8-matmul",
+                              [helper.make_tensor_value_info("a", TensorProto.UINT8, [size, size])],
+                              [helper.make_tensor_value_info("c", TensorProto.INT32, [size, size])], [weights])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    session = onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    feed = {"a": rng.integers(0, 255, (size, size), dtype=np.uint8)}
+    for _ in range(5):
+        session.run(None, feed)
+    runs, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        session.run(None, feed)
+        runs += 1
+    return 2 * size**3 * runs / (time.perf_counter() - started) / 1e9
+
+
 def forward_flops(config: dict, tokens: int) -> float:
     """Multiply-adds x 2 of one BERT forward pass over `tokens` tokens (embeddings are lookups)."""
     hidden, layers, inner = config["hidden_size"], config["num_hidden_layers"], config["intermediate_size"]
@@ -45,6 +69,7 @@ def main(argv=None) -> int:
     parser.add_argument("--texts", type=Path, default=ROOT / "bench" / "texts.json")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch", type=int, default=16, help="batch the texts are padded in")
+    parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per precision")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     config = json.loads((args.model_dir / "config.json").read_text())
@@ -56,9 +81,12 @@ def main(argv=None) -> int:
     result = {"threads": args.threads, "tokens_mean": round(sum(lengths) / len(lengths), 1),
               "tokens_padded": padded, "gflop_per_text": round(flops / 1e9, 2)}
     for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
-        rate = matmul_gflops(dtype)
+        rate = matmul_gflops(dtype, seconds=args.seconds)
         result[f"matmul_gflops_{name}"] = round(rate, 1)
         result[f"texts_per_second_limit_{name}"] = round(rate * 1e9 / flops, 1)
+    rate = int8_matmul_gops(args.threads, seconds=args.seconds)
+    result["matmul_gops_int8"] = round(rate, 1)
+    result["texts_per_second_limit_int8"] = round(rate * 1e9 / flops, 1)
     print(json.dumps(result, indent=2))
     return 0
 

@@ -306,15 +306,21 @@ def main(argv=None) -> int:
     for precision in (p for p in args.precisions.split(",") if p and {"tuned-torchserve", "tuned-ui"} & set(configs)):
         print(f"TorchServe, this project's configuration, {precision}", flush=True)
         store = build_archive(args.model_dir, args.work_dir / f"store-{precision}", precision)
-        with torchserve(store, args.work_dir / f"ts-tuned-{precision}", None) as (url, ports, pid):
+        with torchserve(store, args.work_dir / f"ts-tuned-{precision}", None) as (url, ports, pid), \
+                ui_in_front(ports, args.work_dir / f"ui-{precision}") as (ui_url, ui_pid):
             if (served := served_precision(url)) != precision:  # never report one precision as another
                 raise RuntimeError(f"asked for {precision}, TorchServe serves {served}")
-            if "tuned-torchserve" in configs:
-                runs += measure("tuned-torchserve", precision, url, [pid], texts, levels, args.duration, args.warmup)
-            if "tuned-ui" in configs:
-                with ui_in_front(ports, args.work_dir / f"ui-{precision}") as (ui_url, ui_pid):
-                    runs += measure("tuned-ui", precision, ui_url, [pid, ui_pid], texts, levels,
-                                    args.duration, args.warmup)
+            direct, through_ui = [], []
+            # Direct and through-the-UI alternate level by level, so the pair compared in the
+            # UI/direct ratio is measured seconds apart, not minutes (shared machines drift).
+            for level in levels:
+                if "tuned-torchserve" in configs:
+                    direct += measure("tuned-torchserve", precision, url, [pid], texts, [level],
+                                      args.duration, args.warmup)
+                if "tuned-ui" in configs:
+                    through_ui += measure("tuned-ui", precision, ui_url, [pid, ui_pid], texts, [level],
+                                          args.duration, args.warmup)
+            runs += direct + through_ui
 
     created = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     report = {"created": created, "command": " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv]),

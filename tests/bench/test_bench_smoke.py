@@ -43,3 +43,15 @@ def test_harness_writes_json_markdown_png_and_stops_its_servers(demo_model_dir, 
     assert "| tuned-ui | int8 | 2 |" in (results / "latest.md").read_text()
     assert (results / "latest.png").read_bytes()[:4] == b"\x89PNG"
     assert processes_working_in(work) == [], "the harness left servers running"
+
+
+def test_hardware_limit_reports_every_precision(demo_model_dir):
+    command = [sys.executable, str(ROOT / "bench" / "hardware_limit.py"), "--model-dir", str(demo_model_dir),
+               "--seconds", "0.3"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout)
+    for precision in ("fp32", "bf16", "int8"):
+        rate = report[f"matmul_gops_{precision}" if precision == "int8" else f"matmul_gflops_{precision}"]
+        assert rate > 0 and report[f"texts_per_second_limit_{precision}"] > 0
+    assert report["gflop_per_text"] > 0 and report["tokens_padded"] >= report["tokens_mean"]
