@@ -29,16 +29,10 @@ sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "bench")]
 import torchserve_ctl  # noqa: E402
 import ui_ctl  # noqa: E402
 from loadgen import run_load  # noqa: E402
+from local_ports import free_port  # noqa: E402
 
 CONFIGS = ("naive", "torchserve-stock", "tuned-torchserve", "tuned-ui")
 STOCK_CONFIG = ROOT / "bench" / "torchserve-stock.properties"
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- resource accounting over process groups ---------------------------------------

@@ -1,21 +1,15 @@
 """Start real servers for tests on free 127.0.0.1 ports, and always stop them."""
 
 import contextlib
-import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import torchserve_ctl
 import ui_ctl
+from local_ports import free_port  # noqa: F401  (re-exported for the tests)
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
