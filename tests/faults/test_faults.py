@@ -1,6 +1,7 @@
 """Faults under load: a slow model, a killed worker. Every request gets a result or a
 clear error within the timeout; none vanishes; the service comes back by itself."""
 
+import json
 import os
 import signal
 import threading
@@ -106,9 +107,16 @@ def test_killed_worker_is_restarted_and_every_request_is_answered(demo_store, tm
     assert final[0] == 200
 
 
+# The queue is under test, not batching or worker count: one worker taking one request at a time.
+ONE_AT_A_TIME = {"toxic-bert": {"1.0": {"defaultVersion": True, "marName": "toxic-bert.mar", "minWorkers": 1,
+                                        "maxWorkers": 1, "batchSize": 1, "maxBatchDelay": 1,
+                                        "responseTimeout": 30}}}
+
+
 def test_full_job_queue_sheds_with_503_and_recovers(slow_store, tmp_path):
     ports = free_torchserve_ports()
-    with running_torchserve(slow_store, tmp_path / "ts", ports=ports, overrides={"job_queue_size": "2"}), \
+    overrides = {"job_queue_size": "2", "models": json.dumps(ONE_AT_A_TIME)}
+    with running_torchserve(slow_store, tmp_path / "ts", ports=ports, overrides=overrides), \
             running_ui(ports, tmp_path / "ui", extra_env={"READ_TIMEOUT_SECONDS": "20"}) as ui:
         api = f"{ui.url}/api/v1/toxicity"
         with ThreadPoolExecutor(max_workers=10) as pool:
