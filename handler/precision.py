@@ -73,6 +73,6 @@ def resolve(precision: str, model_dir: Path) -> tuple[str, str]:
     check = read_check(model_dir)
     for candidate in FASTEST_FIRST:
         if check.get(candidate, {}).get("accepted") and runs_natively(candidate, model_dir):
-            return candidate, (f"auto: fastest native precision that agreed with fp32 at archive time "
-                               f"(max difference {check[candidate]['max_abs_diff']:.4f})")
-    return "fp32", "auto: no faster precision both runs natively here and agreed with fp32 at archive time"
+            return candidate, (f"the fastest precision that runs natively here and agreed with fp32 at "
+                               f"archive time (max difference {check[candidate]['max_abs_diff']:.4f})")
+    return "fp32", "no faster precision both runs natively here and agreed with fp32 at archive time"
