@@ -19,15 +19,20 @@ from tokenizers import Tokenizer
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def matmul_gflops(dtype: torch.dtype, size: int = 2048, seconds: float = 3.0) -> float:
-    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+def square_matmul_rate(multiply, size: int, seconds: float) -> float:
+    """Giga-operations per second of `multiply()`, one size x size matrix product per call."""
     for _ in range(5):  # warm up: thread pools, caches, clock
-        torch.mm(a, b)
+        multiply()
     runs, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
-        torch.mm(a, b)
+        multiply()
         runs += 1
     return 2 * size**3 * runs / (time.perf_counter() - started) / 1e9
+
+
+def matmul_gflops(dtype: torch.dtype, size: int = 2048, seconds: float = 3.0) -> float:
+    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+    return square_matmul_rate(lambda: torch.mm(a, b), size, seconds)
 
 
 def int8_matmul_gops(threads: int, size: int = 2048, seconds: float = 3.0) -> float:
@@ -45,13 +50,7 @@ def int8_matmul_gops(threads: int, size: int = 2048, seconds: float = 3.0) -> fl
     options.intra_op_num_threads = threads
     session = onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
     feed = {"a": rng.integers(0, 255, (size, size), dtype=np.uint8)}
-    for _ in range(5):
-        session.run(None, feed)
-    runs, started = 0, time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        session.run(None, feed)
-        runs += 1
-    return 2 * size**3 * runs / (time.perf_counter() - started) / 1e9
+    return square_matmul_rate(lambda: session.run(None, feed), size, seconds)
 
 
 def forward_flops(config: dict, tokens: int) -> float:

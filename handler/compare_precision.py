@@ -51,8 +51,10 @@ def score(model_dir: Path, precision: str, texts: list[str], max_length: int, ba
     return handler.precision, rows, len(texts) / (time.perf_counter() - started), handler.settings.threshold
 
 
-def compare(model_dir: Path, precision: str, texts: list[str], max_length: int = 256) -> dict:
-    _, reference, reference_speed, threshold = score(model_dir, "fp32", texts, max_length)
+def compare(model_dir: Path, precision: str, texts: list[str], max_length: int = 256,
+            fp32_run: tuple | None = None) -> dict:
+    """`fp32_run`: an earlier score(model_dir, "fp32", texts, max_length), to check several precisions."""
+    _, reference, reference_speed, threshold = fp32_run or score(model_dir, "fp32", texts, max_length)
     resolved, candidate, candidate_speed, _ = score(model_dir, precision, texts, max_length)
     per_label = {label: max(abs(a[i] - b[i]) for a, b in zip(reference, candidate)) for i, label in enumerate(LABELS)}
     flips = [text for text, a, b in zip(texts, reference, candidate)

@@ -24,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from compare_precision import DEFAULT_TEXTS, compare, load_texts  # noqa: E402
+from compare_precision import DEFAULT_TEXTS, compare, load_texts, score  # noqa: E402
 from demo_data import generate_examples  # noqa: E402
 from precision import CHECK_FILE, INT8_MODEL_FILE  # noqa: E402
 
@@ -32,8 +32,8 @@ MAX_DIFF = 0.02
 CALIBRATION_SEED = 7  # generated sentences, never the check texts
 
 
-def check(model_dir: Path, precision: str, texts: list[str], max_diff: float) -> dict:
-    result = compare(model_dir, precision, texts)
+def check(model_dir: Path, precision: str, texts: list[str], max_diff: float, fp32_run: tuple) -> dict:
+    result = compare(model_dir, precision, texts, fp32_run=fp32_run)
     accepted = result["max_abs_diff"] <= max_diff and not result["verdict_flips"]
     return {**result, "max_diff_allowed": max_diff, "accepted": accepted}
 
@@ -46,8 +46,9 @@ def prepare(model_dir: Path, texts: list[str], max_diff: float = MAX_DIFF) -> di
     build["seconds"] = round(time.perf_counter() - started, 1)
     report = {"created": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
               "cpu": platform.processor() or platform.machine(), "int8_build": build}
+    fp32_run = score(model_dir, "fp32", texts, 256)
     for precision in ("int8", "bf16"):
-        report[precision] = check(model_dir, precision, texts, max_diff)
+        report[precision] = check(model_dir, precision, texts, max_diff, fp32_run)
     (model_dir / CHECK_FILE).write_text(json.dumps(report, indent=2) + "\n")
     return report
 

@@ -68,17 +68,14 @@ class TorchServeClient:
         base = settings.torchserve_inference_url.rstrip("/")
         self.predict_url = f"{base}/predictions/{settings.model_name}"
         self.model_url = f"{settings.torchserve_management_url.rstrip('/')}/models/{settings.model_name}"
+        self.timeout = urllib3.Timeout(connect=settings.connect_timeout_seconds,
+                                       read=settings.read_timeout_seconds)
         # One pool per TorchServe API; block=False: a burst opens extra connections, never waits.
         self.inference = urllib3.connection_from_url(self.predict_url, maxsize=64, block=False)
         self.management = urllib3.connection_from_url(self.model_url, maxsize=4, block=False)
         # A pool is bound to its host: requests name only the path (with any base-URL prefix).
         self.predict_path = urllib3.util.parse_url(self.predict_url).request_uri
         self.model_path = urllib3.util.parse_url(self.model_url).request_uri
-
-    @property
-    def timeout(self) -> urllib3.Timeout:
-        return urllib3.Timeout(connect=self.settings.connect_timeout_seconds,
-                               read=self.settings.read_timeout_seconds)
 
     def predict(self, text: str) -> Prediction:
         started = time.perf_counter()
