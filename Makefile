@@ -117,20 +117,13 @@ metrics-report: venv
 	  --output build/reports/metrics-$$(date -u +%Y%m%dT%H%M%SZ).png
 
 # The brief's scenario (a steady 100 requests/minute, 5 users acting every 3 s) and a
-# step-up capacity run, against `make run`'s stack; reports land in build/stress/<time>/.
+# step-up capacity run, against `make run`'s stack; then, if Prometheus runs (`make monitor`),
+# the metrics PNG of the run. Reports land in build/stress/<time>/.
 STRESS_DURATION ?= 5m
 STRESS_P95_MS ?= 300
 stress: venv-test run
-	@dir=build/stress/$$(date -u +%Y%m%dT%H%M%SZ); mkdir -p $$dir; \
-	echo "== steady: 100 requests/minute for $(STRESS_DURATION) =="; \
-	$(VENV)/bin/locust -f tests/stress/locustfile.py --headless --host http://127.0.0.1:$(UI_PORT) \
-	  --users 5 --spawn-rate 5 --run-time $(STRESS_DURATION) --slo-p95-ms $(STRESS_P95_MS) \
-	  --csv $$dir/steady --html $$dir/steady.html --only-summary || exit 1; \
-	echo "== step-up capacity run (informative: SLO not enforced) =="; \
-	STRESS_WAIT_SECONDS=1 $(VENV)/bin/locust -f tests/stress/locustfile.py,tests/stress/capacity_shape.py \
-	  --headless --host http://127.0.0.1:$(UI_PORT) --csv $$dir/capacity --html $$dir/capacity.html \
-	  --only-summary --slo-p95-ms 100000 --slo-max-fail-ratio 1; \
-	echo "reports: $$dir"
+	$(PY) scripts/stress.py --host http://127.0.0.1:$(UI_PORT) --duration $(STRESS_DURATION) \
+	  --p95-ms $(STRESS_P95_MS) --capacity
 
 # Side-by-side benchmark on the bert-base-shaped model (random weights, real cost).
 BENCH_MODEL_DIR ?= build/models/bench-base

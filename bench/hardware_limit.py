@@ -5,6 +5,9 @@
 Prints the machine's sustained matrix-multiply rate (fp32 and bf16 with torch,
 int8 with ONNX Runtime's integer GEMM, which the int8 model uses; threads as configured) and the model's forward-pass FLOPs for the benchmark
 texts (padded as in a batch), hence an upper bound on texts per second.
+A precision this CPU only emulates (bf16 without AVX512-BF16 or AMX) is not
+measured: the JSON lists it under "skipped" with the reason, and "cpu_flags"
+says which of the flags that matter the CPU has.
 """
 
 import argparse
@@ -17,6 +20,9 @@ import torch
 from tokenizers import Tokenizer
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "handler"))
+
+from precision import flags_that_matter, not_native_reason  # noqa: E402
 
 
 def square_matmul_rate(multiply, size: int, seconds: float) -> float:
@@ -77,15 +83,19 @@ def main(argv=None) -> int:
     lengths = [len(e.ids) for e in tokenizer.encode_batch(texts)]
     padded = max(lengths)  # a batch mixing these texts is padded to its longest
     flops = forward_flops(config, padded)
-    result = {"threads": args.threads, "tokens_mean": round(sum(lengths) / len(lengths), 1),
+    result = {"threads": args.threads, "cpu_flags": flags_that_matter(), "skipped": {},
+              "tokens_mean": round(sum(lengths) / len(lengths), 1),
               "tokens_padded": padded, "gflop_per_text": round(flops / 1e9, 2)}
-    for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
-        rate = matmul_gflops(dtype, seconds=args.seconds)
-        result[f"matmul_gflops_{name}"] = round(rate, 1)
-        result[f"texts_per_second_limit_{name}"] = round(rate * 1e9 / flops, 1)
-    rate = int8_matmul_gops(args.threads, seconds=args.seconds)
-    result["matmul_gops_int8"] = round(rate, 1)
-    result["texts_per_second_limit_int8"] = round(rate * 1e9 / flops, 1)
+    rates = {"fp32": ("matmul_gflops_fp32", lambda: matmul_gflops(torch.float32, seconds=args.seconds)),
+             "bf16": ("matmul_gflops_bf16", lambda: matmul_gflops(torch.bfloat16, seconds=args.seconds)),
+             "int8": ("matmul_gops_int8", lambda: int8_matmul_gops(args.threads, seconds=args.seconds))}
+    for precision, (key, measure) in rates.items():
+        if reason := not_native_reason(precision):
+            result["skipped"][precision] = reason
+            continue
+        rate = measure()
+        result[key] = round(rate, 1)
+        result[f"texts_per_second_limit_{precision}"] = round(rate * 1e9 / flops, 1)
     print(json.dumps(result, indent=2))
     return 0
 

@@ -24,12 +24,13 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "bench")]
+sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "bench"), str(ROOT / "handler")]
 
 import torchserve_ctl  # noqa: E402
 import ui_ctl  # noqa: E402
 from loadgen import run_load  # noqa: E402
 from local_ports import free_port  # noqa: E402
+from precision import flags_that_matter, not_native_reason  # noqa: E402
 
 CONFIGS = ("naive", "torchserve-stock", "tuned-torchserve", "tuned-ui")
 STOCK_CONFIG = ROOT / "bench" / "torchserve-stock.properties"
@@ -196,7 +197,8 @@ def machine_info() -> dict:
         with contextlib.suppress(Exception):
             from importlib.metadata import version
             versions[package] = version(package)
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(memory_kb / 2**20, 1),
+    return {"cpu": cpu, "cpu_flags": flags_that_matter(), "cores": os.cpu_count(),
+            "memory_gib": round(memory_kb / 2**20, 1),
             "kernel": platform.release(), "versions": versions}
 
 
@@ -223,15 +225,18 @@ def ratios(runs: list[dict]) -> dict:
 
 
 def markdown(report: dict) -> str:
-    lines = [f"Benchmark of {report['created']} on {report['machine']['cpu']} "
-             f"({report['machine']['cores']} cores), model `{report['model']['name']}`, "
-             f"{report['duration_s']:g} s per level.", "",
+    machine = report["machine"]
+    lines = [f"Benchmark of {report['created']} on {machine['cpu']} ({machine['cores']} cores; "
+             f"flags: {', '.join(machine.get('cpu_flags') or ['none of note'])}), "
+             f"model `{report['model']['name']}`, {report['duration_s']:g} s per level.", "",
              f"Command: `{report['command']}`", "",
              "| configuration | precision | concurrency | req/s | p50 ms | p95 ms | p99 ms | errors | CPU s/req | peak MB |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in report["runs"]:
         lines.append(f"| {r['name']} | {r['precision']} | {r['concurrency']} | {r['rps']} | {r['p50_ms']} | {r['p95_ms']} | "
                      f"{r['p99_ms']} | {r['errors']} | {r['cpu_s_per_request']} | {r['peak_rss_mb']} |")
+    for precision, reason in report.get("skipped", {}).items():
+        lines += ["", f"{precision}: {reason}."]
     if report["ratios"]:
         lines += ["", "| ratio | value |", "|---|---:|"]
         lines += [f"| {name} | {value} |" for name, value in sorted(report["ratios"].items())]
@@ -268,7 +273,8 @@ def main(argv=None) -> int:
     parser.add_argument("--model-dir", type=Path, default=ROOT / "build" / "models" / "bench-base")
     parser.add_argument("--configs", default=",".join(CONFIGS))
     parser.add_argument("--concurrency", default="1,8,32")
-    parser.add_argument("--precisions", default="fp32,bf16,int8", help="precisions of the tuned configuration")
+    parser.add_argument("--precisions", default="fp32,bf16,int8",
+                        help="precisions of the tuned configuration; those this CPU only emulates are skipped")
     parser.add_argument("--duration", type=float, default=30, help="seconds per concurrency level")
     parser.add_argument("--warmup", type=float, default=5)
     parser.add_argument("--texts", type=Path, default=ROOT / "bench" / "texts.json")
@@ -288,6 +294,14 @@ def main(argv=None) -> int:
     model_config = json.loads((args.model_dir / "config.json").read_text())
     stock_store = build_archive(args.model_dir, args.work_dir / "store-stock", "fp32")
 
+    precisions, skipped = [], {}
+    for precision in (p for p in args.precisions.split(",") if p):
+        if reason := not_native_reason(precision):
+            skipped[precision] = reason  # an emulated precision would serve ~1 text/s: not worth a run
+            print(f"{precision}: {reason}", flush=True)
+        else:
+            precisions.append(precision)
+
     runs = []
     if "naive" in configs:
         print("naive baseline (Flask + transformers pipeline)", flush=True)
@@ -297,7 +311,7 @@ def main(argv=None) -> int:
         print("TorchServe, stock settings", flush=True)
         with torchserve(stock_store, args.work_dir / "ts-stock", STOCK_CONFIG) as (url, _, pid):
             runs += measure("torchserve-stock", "fp32", url, [pid], texts, levels, args.duration, args.warmup)
-    for precision in (p for p in args.precisions.split(",") if p and {"tuned-torchserve", "tuned-ui"} & set(configs)):
+    for precision in (p for p in precisions if {"tuned-torchserve", "tuned-ui"} & set(configs)):
         print(f"TorchServe, this project's configuration, {precision}", flush=True)
         store = build_archive(args.model_dir, args.work_dir / f"store-{precision}", precision)
         with torchserve(store, args.work_dir / f"ts-tuned-{precision}", None) as (url, ports, pid), \
@@ -321,7 +335,8 @@ def main(argv=None) -> int:
               "machine": machine_info(),
               "model": {"name": model_config.get("toxicity_monitor", {}).get("name", "unknown"),
                         "layers": model_config.get("num_hidden_layers"), "hidden": model_config.get("hidden_size")},
-              "duration_s": args.duration, "texts": len(texts), "runs": runs, "ratios": ratios(runs)}
+              "duration_s": args.duration, "texts": len(texts), "runs": runs, "skipped": skipped,
+              "ratios": ratios(runs)}
     args.output_dir.mkdir(parents=True, exist_ok=True)
     stamp = created.replace(":", "").replace("-", "")
     for path in (args.output_dir / f"{stamp}.json", args.output_dir / "latest.json"):

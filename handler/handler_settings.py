@@ -4,6 +4,7 @@ Kept apart from toxic_handler.py because TorchServe requires the handler
 module to define exactly one class.
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 DEFAULT_SETTINGS = {
@@ -45,6 +46,13 @@ class HandlerSettings:
 
 
 @dataclass
+class RequestFailure:
+    """A request that failed on the server's side, answered with its own status."""
+    status: int
+    message: str
+
+
+@dataclass
 class Batch:
     """The good requests of one TorchServe batch, tokenized together."""
     size: int
@@ -53,3 +61,4 @@ class Batch:
     encodings: list = field(default_factory=list)   # one tokenizers.Encoding per good request
     inputs: dict = field(default_factory=dict)      # int64 numpy arrays for the good requests
     scores: list = field(default_factory=list)      # sigmoid scores, one row per good request
+    isolated: Counter = field(default_factory=Counter)  # stage -> requests that failed alone after a batch failure

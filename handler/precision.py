@@ -24,13 +24,50 @@ INT8_MODEL_FILE = "model.int8.onnx"
 CHECK_FILE = "precision-check.json"
 
 
-def cpu_has_native_bf16() -> bool:
+# The flags that decide how fast each precision runs: AVX2 (the floor of these machines),
+# AVX-512 and VNNI (int8 dot products), AVX512-BF16 and AMX (bf16 and int8 in hardware).
+FLAGS_THAT_MATTER = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_tile", "amx_bf16",
+                     "amx_int8")
+NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+BF16_NOT_NATIVE = ("not native here, skipped: this CPU has neither AVX512-BF16 nor AMX, so bf16 is "
+                   "emulated (about 1 GFLOP/s against ~180 for fp32)")
+
+
+CPUINFO = Path("/proc/cpuinfo")
+
+
+def cpu_flags(cpuinfo: str | None = None) -> set[str]:
+    """The CPU's feature flags (from /proc/cpuinfo unless given its text)."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = CPUINFO.read_text()
+        except OSError:
+            return set()
+    for line in cpuinfo.splitlines():
+        if line.startswith("flags"):
+            return set(line.split(":", 1)[1].split())
+    return set()
+
+
+def flags_that_matter(flags: set[str] | None = None) -> list[str]:
+    flags = cpu_flags() if flags is None else flags
+    return [flag for flag in FLAGS_THAT_MATTER if flag in flags]
+
+
+def cpu_has_native_bf16(flags: set[str] | None = None) -> bool:
     """AVX512-BF16 or AMX: bf16 matrix multiply in hardware. Without them bf16 is emulated and slow."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    flags = cpu_flags() if flags is None else flags
+    return any(flag in flags for flag in NATIVE_BF16_FLAGS)
+
+
+def not_native_reason(precision: str, flags: set[str] | None = None) -> str | None:
+    """Why `precision` should not be measured or chosen on this CPU, or None when it runs natively.
+
+    fp32 and int8 (ONNX Runtime's integer GEMM has AVX2, VNNI and AMX kernels) run on every
+    x86-64 CPU these machines come with; bf16 only on some."""
+    if precision == "bf16" and not cpu_has_native_bf16(flags):
+        return BF16_NOT_NATIVE
+    return None
 
 
 def int8_runtime_available() -> bool:

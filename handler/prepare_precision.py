@@ -7,7 +7,8 @@ Writes into the model directory:
   precision-check.json   per precision: max score difference from fp32 on the fixed
                          text set, verdict flips, speed, and whether it was accepted
 
-`make archive` runs this for PRECISION=auto or int8 and packs both files; at
+A precision the CPU only emulates (bf16 without AVX512-BF16 or AMX) is recorded as
+skipped rather than checked. `make archive` runs this for PRECISION=auto or int8 and packs both files; at
 start the handler's `auto` picks the fastest accepted precision the CPU runs
 natively (precision.py). So a reduced precision is only chosen automatically
 for the very weights it was checked on.
@@ -26,7 +27,7 @@ sys.path.insert(0, str(HERE))
 
 from compare_precision import DEFAULT_TEXTS, compare, load_texts, score  # noqa: E402
 from demo_data import generate_examples  # noqa: E402
-from precision import CHECK_FILE, INT8_MODEL_FILE  # noqa: E402
+from precision import CHECK_FILE, INT8_MODEL_FILE, flags_that_matter, not_native_reason  # noqa: E402
 
 MAX_DIFF = 0.02
 CALIBRATION_SEED = 7  # generated sentences, never the check texts
@@ -45,10 +46,16 @@ def prepare(model_dir: Path, texts: list[str], max_diff: float = MAX_DIFF) -> di
     build = build_int8_model(model_dir, model_dir / INT8_MODEL_FILE, calibration)
     build["seconds"] = round(time.perf_counter() - started, 1)
     report = {"created": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-              "cpu": platform.processor() or platform.machine(), "int8_build": build}
+              "cpu": platform.processor() or platform.machine(), "cpu_flags": flags_that_matter(),
+              "int8_build": build}
     fp32_run = score(model_dir, "fp32", texts, 256)
     for precision in ("int8", "bf16"):
-        report[precision] = check(model_dir, precision, texts, max_diff, fp32_run)
+        # An emulated precision is never served by `auto` here, and checking it would take
+        # minutes on a bert-base model: record why it was skipped instead.
+        if reason := not_native_reason(precision):
+            report[precision] = {"precision": precision, "accepted": False, "skipped": reason}
+        else:
+            report[precision] = check(model_dir, precision, texts, max_diff, fp32_run)
     (model_dir / CHECK_FILE).write_text(json.dumps(report, indent=2) + "\n")
     return report
 
@@ -63,6 +70,9 @@ def main(argv=None) -> int:
     report = prepare(args.model_dir, load_texts(args.texts), args.max_diff)
     for precision in ("int8", "bf16"):
         result = report[precision]
+        if "skipped" in result:
+            print(f"{precision}: {result['skipped']}")
+            continue
         print(f"{precision}: max difference from fp32 {result['max_abs_diff']:.4f} on {result['texts']} texts, "
               f"{len(result['verdict_flips'])} verdict flips -> "
               f"{'accepted' if result['accepted'] else 'REJECTED: auto will not pick it'}")

@@ -6,6 +6,11 @@ otherwise (or when JSON decoding failed). All of them end up here.
 """
 
 import json
+import unicodedata
+
+# Code point categories that draw nothing: controls, format characters (zero-width
+# spaces and joiners, the BOM) and separators. The UI applies the same rule (text_rules.py).
+INVISIBLE_CATEGORIES = {"Cc", "Cf", "Zs", "Zl", "Zp"}
 
 
 class InputError(Exception):
@@ -60,4 +65,17 @@ def extract_text(request: dict, max_chars: int) -> str:
         raise InputError(422, "text is empty")
     if len(text) > max_chars:
         raise InputError(413, f"text is {len(text)} characters, the limit is {max_chars}")
+    return check_text(text)
+
+
+def check_text(text: str) -> str:
+    """Refuse what the tokenizer cannot read or what has nothing to score (422)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        # JSON escapes such as "\ud800" decode to lone surrogates: not Unicode text.
+        raise InputError(422, f"text has an unpaired surrogate (U+{ord(text[error.start]):04X}) at "
+                              f"character {error.start}; send valid Unicode") from None
+    if all(unicodedata.category(char) in INVISIBLE_CATEGORIES for char in text):
+        raise InputError(422, "text has no visible characters (only control, format or space characters)")
     return text

@@ -5,7 +5,10 @@ inference / postprocess, `context.set_response_status` for per-request errors
 and `context.metrics` for custom metrics declared in config/metrics.yaml.
 
 A batch may mix good and bad requests: bad ones are answered with their own
-4xx while the good ones are scored together in one forward pass.
+4xx while the good ones are scored together in one forward pass. No request
+can fail another: if tokenizing or scoring the batch raises, the requests are
+retried one by one, only those that fail alone get an error, and the fallback
+is counted (toxicity_handler_isolated_failures_total).
 """
 
 import logging
@@ -26,7 +29,7 @@ from ts.torch_handler.base_handler import BaseHandler  # noqa: E402
 
 from labels import LABELS  # noqa: E402
 from precision import resolve  # noqa: E402
-from handler_settings import Batch, HandlerSettings  # noqa: E402
+from handler_settings import Batch, HandlerSettings, RequestFailure  # noqa: E402
 from request_parsing import InputError, extract_text  # noqa: E402
 from runners import load_runner  # noqa: E402
 
@@ -76,15 +79,15 @@ class ToxicHandler(BaseHandler):
 
     def preprocess(self, data):
         batch = Batch(size=len(data))
-        texts = []
+        texts = {}  # batch index -> text
         for index, request in enumerate(data):
             try:
-                texts.append(extract_text(request, self.settings.max_chars))
-                batch.indices.append(index)
+                texts[index] = extract_text(request, self.settings.max_chars)
             except InputError as error:
                 batch.errors[index] = error
-        if texts:
-            batch.encodings = self.tokenizer.encode_batch(texts)
+        encodings = self._encode(texts, batch)
+        batch.indices, batch.encodings = list(encodings), list(encodings.values())
+        if encodings:
             batch.inputs = {
                 "input_ids": np.array([e.ids for e in batch.encodings], dtype=np.int64),
                 "attention_mask": np.array([e.attention_mask for e in batch.encodings], dtype=np.int64),
@@ -92,14 +95,57 @@ class ToxicHandler(BaseHandler):
             }
         return batch
 
+    def _encode(self, texts: dict, batch: Batch) -> dict:
+        """Tokenize the batch together; if that raises, find the texts that fail alone."""
+        if not texts:
+            return {}
+        try:
+            return dict(zip(texts, self.tokenizer.encode_batch(list(texts.values()))))
+        except Exception:
+            logger.exception("tokenizing a batch of %d failed; isolating the text(s) at fault", len(texts))
+        readable = {}
+        for index, text in texts.items():
+            try:
+                self.tokenizer.encode(text)
+                readable[index] = text
+            except Exception as error:
+                batch.errors[index] = InputError(422, f"the tokenizer cannot read this text ({error})")
+                batch.isolated["tokenize"] += 1
+        # Encoded again together, so every row is padded to one length.
+        return dict(zip(readable, self.tokenizer.encode_batch(list(readable.values())))) if readable else {}
+
     def inference(self, batch, *args, **kwargs):
         if self.settings.test_delay_seconds:
             time.sleep(self.settings.test_delay_seconds)
         if batch.indices:
-            logits = self.runner.logits(batch.inputs)
+            try:
+                logits = self.runner.logits(batch.inputs)
+            except Exception:
+                logger.exception("scoring a batch of %d failed; scoring its texts one by one", len(batch.indices))
+                logits = self._logits_one_by_one(batch)
             # toxic-bert is multi-label: each label is an independent sigmoid.
             batch.scores = (1.0 / (1.0 + np.exp(-logits.astype(np.float64)))).tolist()
         return batch
+
+    def _logits_one_by_one(self, batch: Batch) -> np.ndarray:
+        """Score each row alone; rows that fail alone leave the batch with a 500 of their own.
+
+        If every row fails alone too, the fault is the model's, not a request's: raise, and
+        TorchServe answers the whole batch with its error."""
+        rows, failed = [], {}
+        for row, index in enumerate(batch.indices):
+            try:
+                rows.append(self.runner.logits({name: array[row:row + 1] for name, array in batch.inputs.items()}))
+            except Exception as error:
+                failed[row] = error
+        if len(failed) == len(batch.indices):
+            raise failed[0]
+        for row in sorted(failed, reverse=True):
+            index = batch.indices.pop(row)
+            del batch.encodings[row]
+            batch.errors[index] = RequestFailure(500, f"the model failed on this text ({type(failed[row]).__name__})")
+            batch.isolated["model"] += 1
+        return np.concatenate(rows)
 
     def postprocess(self, batch):
         """One response per request, in batch order; errors get their own status."""
@@ -136,6 +182,11 @@ class ToxicHandler(BaseHandler):
         for error in batch.errors.values():
             metrics.get_metric("toxicity_handler_input_errors_total", MetricTypes.COUNTER).add_or_update(
                 1, base + [str(error.status)])
+        if batch.errors and batch.indices:  # a refused request and a scored one shared this batch
+            metrics.get_metric("toxicity_handler_mixed_batches_total", MetricTypes.COUNTER).add_or_update(1, base)
+        for stage, count in batch.isolated.items():
+            metrics.get_metric("toxicity_handler_isolated_failures_total", MetricTypes.COUNTER).add_or_update(
+                count, base + [stage])
         verdicts = metrics.get_metric("toxicity_verdicts_total", MetricTypes.COUNTER)
         for index in batch.indices:
             prediction = responses[index]

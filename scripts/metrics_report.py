@@ -4,8 +4,11 @@
     python scripts/metrics_report.py --start 2026-11-22T03:00:00Z --end 2026-11-22T03:10:00Z ...
 
 Six panels: request rate, latency percentiles, errors, CPU, memory, batch size.
-Queries use a rate window fitted to the run's length, so a 30-second smoke run
-and an hour-long soak both come out readable.
+The rate window comes from the scrape interval Prometheus really uses (at
+least 4x it, as Grafana's $__rate_interval): a window shorter than two scrapes
+holds one sample and draws nothing. Longer runs get a wider window, so a
+90-second smoke run and an hour-long soak both come out readable.
+It exits 1 when a panel has no data: such a picture would not show the run.
 """
 
 import argparse
@@ -39,9 +42,11 @@ PANELS = [
     Panel("UI latency", "seconds", {
         f"p{q}": f"histogram_quantile(0.{q}, sum by (le) (rate(toxicity_ui_request_duration_seconds_bucket"
                  f"{{endpoint=~\"/|/api/v1/toxicity\"}}[{{w}}])))" for q in (50, 95, 99)}),
+    # No error is a real zero only where scoring requests were scraped: `or vector(0)` would draw
+    # a zero line with no data at all behind it.
     Panel("Errors", "requests/s", {
-        "UI 5xx": f'sum(rate(toxicity_ui_requests_total{{{SCORING}, status=~"5.."}}[{{w}}])) or vector(0)',
-        "UI 4xx": f'sum(rate(toxicity_ui_requests_total{{{SCORING}, status=~"4.."}}[{{w}}])) or vector(0)'}),
+        f"UI {kind}": f'sum(rate(toxicity_ui_requests_total{{{SCORING}, status=~"{kind[0]}.."}}[{{w}}])) '
+                      f'or 0 * sum(rate(toxicity_ui_requests_total{{{SCORING}}}[{{w}}]))' for kind in ("5xx", "4xx")}),
     Panel("CPU busy", "fraction of all cores", {
         "host": '1 - avg(rate(node_cpu_seconds_total{mode="idle"}[{w}]))'}),
     Panel("Memory used", "GiB", {
@@ -59,10 +64,26 @@ def parse_time(value: str) -> float:
 
 
 def parse_duration(value: str) -> float:
-    match = re.fullmatch(r"(\d+)([smh])", value)
-    if not match:
+    """90s, 10m, 2h, 1m30s (Prometheus writes durations this way too)."""
+    parts = re.findall(r"(\d+)(ms|[smh])", value)
+    if not parts or "".join(number + unit for number, unit in parts) != value:
         raise argparse.ArgumentTypeError(f"{value!r}: use e.g. 90s, 10m, 2h")
-    return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[match.group(2)]
+    return sum(int(number) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit] for number, unit in parts)
+
+
+def scrape_interval_seconds(prometheus: str) -> float:
+    """The longest scrape interval of the active targets, as Prometheus reports it."""
+    reply = requests.get(f"{prometheus}/api/v1/targets", params={"state": "active"}, timeout=30)
+    targets = reply.json().get("data", {}).get("activeTargets", [])
+    intervals = [parse_duration(t["scrapeInterval"]) for t in targets if t.get("scrapeInterval")]
+    if not intervals:
+        raise RuntimeError("Prometheus reports no active target with a scrape interval")
+    return max(intervals)
+
+
+def rate_window(span: float, step: float, scrape_interval: float) -> str:
+    """At least 4 scrapes (Grafana's $__rate_interval), a step plus a scrape, and 1/20 of the span."""
+    return f"{int(max(4 * scrape_interval, step + scrape_interval, span / 20))}s"
 
 
 def query_range(prometheus: str, expr: str, start: float, end: float, step: float) -> list:
@@ -78,7 +99,8 @@ def render(prometheus: str, start: float, end: float, output: Path, title: str) 
     """Draw the report; return how many points each panel line got (empty lines are named)."""
     span = end - start
     step = max(1.0, span / 300)
-    window = f"{int(max(15, step * 4, span / 20))}s"
+    scrape = scrape_interval_seconds(prometheus)
+    window = rate_window(span, step, scrape)
     figure, axes = plt.subplots(3, 2, figsize=(14, 11), sharex=True)
     points = {}
     for axis, panel in zip(axes.flat, PANELS):
@@ -97,13 +119,21 @@ def render(prometheus: str, start: float, end: float, output: Path, title: str) 
             axis.legend(loc="upper left", fontsize=9)
         axis.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S", tz=datetime.timezone.utc))
     started = datetime.datetime.fromtimestamp(start, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-    figure.suptitle(f"{title}\n{started}, {span / 60:.1f} min, rate window {window}", fontsize=13)
+    figure.suptitle(f"{title}\n{started}, {span / 60:.1f} min, scrape every {scrape:g} s, rate window {window}",
+                    fontsize=13)
     figure.autofmt_xdate()
     figure.tight_layout()
     output.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(output, dpi=90)
     plt.close(figure)
     return points
+
+
+def prometheus_is_up(prometheus: str) -> bool:
+    try:
+        return requests.get(f"{prometheus}/-/ready", timeout=5).status_code == 200
+    except requests.RequestException:
+        return False
 
 
 def main(argv=None) -> int:
@@ -129,6 +159,9 @@ def main(argv=None) -> int:
         return 1
     empty = [name for name, count in points.items() if count == 0]
     print(json.dumps({"output": str(args.output), "points": points, "empty": empty}, indent=2))
+    if empty:  # the picture would not show the run: say so rather than hand over blank panels
+        print(f"error: panels without data: {', '.join(empty)}", file=sys.stderr)
+        return 1
     return 0
 
 

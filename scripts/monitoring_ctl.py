@@ -49,11 +49,14 @@ class Targets:
     extra_jobs: dict = field(default_factory=dict)
 
 
-def render_prometheus_config(run_dir: Path, targets: Targets, scrape_interval: str = "15s",
-                             evaluation_interval: str = "15s") -> Path:
+def render_prometheus_config(run_dir: Path, targets: Targets, scrape_interval: str | None = None,
+                             evaluation_interval: str | None = None) -> Path:
+    """The shipped config with local targets; intervals as shipped unless a test asks for faster ones."""
     config = yaml.safe_load((MONITORING / "prometheus" / "prometheus.yml").read_text())
-    config["global"]["scrape_interval"] = scrape_interval
-    config["global"]["evaluation_interval"] = evaluation_interval
+    if scrape_interval:
+        config["global"]["scrape_interval"] = scrape_interval
+    if evaluation_interval:
+        config["global"]["evaluation_interval"] = evaluation_interval
     config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] = [targets.alertmanager]
     for job in config["scrape_configs"]:
         job["static_configs"][0]["targets"] = [getattr(targets, job["job_name"])]
@@ -91,7 +94,7 @@ def _spawn(name: str, args: list[str], run_dir: Path) -> subprocess.Popen:
 
 
 def start(run_dir: Path, ports: MonitoringPorts, targets: Targets, webhook_url: str,
-          scrape_interval: str = "15s", evaluation_interval: str = "15s",
+          scrape_interval: str | None = None, evaluation_interval: str | None = None,
           group_wait: str | None = None) -> dict[str, subprocess.Popen]:
     run_dir = run_dir.resolve()
     for sub in ("prometheus-data", "alertmanager-data"):

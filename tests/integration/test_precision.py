@@ -5,7 +5,7 @@ import json
 import pytest
 
 from compare_precision import DEFAULT_TEXTS, compare, load_texts, main
-from precision import CHECK_FILE, INT8_MODEL_FILE
+from precision import CHECK_FILE, INT8_MODEL_FILE, flags_that_matter, not_native_reason
 from support.servers import ROOT
 
 ARTIFACTS = ROOT / "build" / "test-artifacts"
@@ -29,11 +29,15 @@ def test_precision_agrees_with_fp32(demo_model_with_int8, precision):
     assert result["verdict_flips"] == []
 
 
-def test_archive_time_check_is_recorded_and_accepts_both(demo_model_with_int8):
+def test_archive_time_check_accepts_what_runs_natively_and_skips_the_rest(demo_model_with_int8):
     check = json.loads((demo_model_with_int8 / CHECK_FILE).read_text())
     for precision in ("int8", "bf16"):
-        assert check[precision]["accepted"] is True
-        assert check[precision]["max_abs_diff"] <= check[precision]["max_diff_allowed"] == 0.02
+        if reason := not_native_reason(precision):
+            assert check[precision] == {"precision": precision, "accepted": False, "skipped": reason}
+        else:
+            assert check[precision]["accepted"] is True
+            assert check[precision]["max_abs_diff"] <= check[precision]["max_diff_allowed"] == 0.02
+    assert check["cpu_flags"] == flags_that_matter()
     assert check["int8_build"]["outlier_channels"] > 0
 
 

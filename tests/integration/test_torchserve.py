@@ -87,9 +87,35 @@ def test_bad_requests_in_a_batch_get_4xx_and_neighbours_200(torchserve):
             assert reply.status_code == 200 and "scores" in reply.json()
         else:
             assert reply.status_code == 422
-    batches = (metric_sum(after, "toxicity_handler_batches_total")
-               - metric_sum(before, "toxicity_handler_batches_total"))
-    assert batches < len(bodies), "the mix was never batched together"
+    mixed = (metric_sum(after, "toxicity_handler_mixed_batches_total")
+             - metric_sum(before, "toxicity_handler_mixed_batches_total"))
+    assert mixed >= 1, "no batch held both a refused and a scored request"
+
+
+# Valid JSON whose text no tokenizer should see, or that has nothing to score.
+HOSTILE = [{"text": "\ud800 poison"}, {"text": "ok \udfff"}, {"text": "\u0000\u0001"},
+           {"text": "\u200b\u200b\ufeff"}, {"text": "\u2028\u3000"}, {"text": "x" * 100_001}]
+
+
+def test_hostile_requests_sharing_batches_never_fail_ordinary_ones(torchserve):
+    """The poison pill: a lone surrogate once made the tokenizer fail every request of its batch."""
+    before = scrape(torchserve.metrics_url)
+    for round_ in range(3):
+        bodies = []
+        for i in range(12):
+            bodies += [{"text": f"an ordinary message {round_}-{i}"}, HOSTILE[i % len(HOSTILE)]]
+        replies = post_concurrently(torchserve.predictions_url, bodies, workers=24)
+        for body, reply in zip(bodies, replies):
+            if body["text"].startswith("an ordinary"):
+                assert reply.status_code == 200 and "scores" in reply.json(), (body, reply.text[:200])
+            else:
+                assert reply.status_code in (413, 422), (body["text"][:20], reply.status_code)
+                assert reply.json()["error"]["message"]
+    after = scrape(torchserve.metrics_url)
+    mixed = (metric_sum(after, "toxicity_handler_mixed_batches_total")
+             - metric_sum(before, "toxicity_handler_mixed_batches_total"))
+    assert mixed >= 1, "hostile and ordinary requests never shared a batch: the test proved nothing"
+    assert metric_sum(after, "toxicity_handler_isolated_failures_total") == 0, "refused up front, not isolated"
 
 
 def test_prometheus_endpoint_has_builtin_and_custom_metrics(torchserve):
@@ -105,7 +131,10 @@ def test_prometheus_endpoint_has_builtin_and_custom_metrics(torchserve):
 
 
 def test_model_registration_is_disabled(torchserve):
+    """A registration that would succeed if the API were on: the archive already in the model store."""
     import requests
     reply = requests.post(f"{torchserve.management_url}/models",
-                          params={"url": "https://example.invalid/x.mar"}, timeout=10)
-    assert reply.status_code in (400, 403, 405)
+                          params={"url": "toxic-bert.mar", "model_name": "registration-probe",
+                                  "initial_workers": 0}, timeout=30)
+    assert reply.status_code == 405, reply.text
+    assert "registration-probe" not in requests.get(f"{torchserve.management_url}/models", timeout=10).text

@@ -165,18 +165,41 @@ def write_check(model_dir, int8=None, bf16=None, int8_file=True):
         (model_dir / precision.INT8_MODEL_FILE).write_bytes(b"onnx")
 
 
-@pytest.mark.parametrize("check, native_bf16, expected", [
-    (None, True, "fp32"),                                        # no agreement record: never guess
-    ({"int8": True, "bf16": True}, True, "int8"),                # fastest first
-    ({"int8": False, "bf16": True}, True, "bf16"),
-    ({"int8": False, "bf16": True}, False, "fp32"),              # bf16 only where the CPU runs it natively
-    ({"int8": True, "bf16": True, "int8_file": False}, True, "bf16"),
-    ({"int8": False, "bf16": False}, True, "fp32"),
+# The flags lines of the two kinds of CPU these machines come with (abridged /proc/cpuinfo).
+INTEL_AMX_CPUINFO = ("model name\t: Intel(R) Xeon(R) Platinum 8481C\nflags\t\t: fpu sse2 avx avx2 avx512f "
+                     "avx512_vnni avx512_bf16 amx_bf16 amx_tile amx_int8 avx_vnni\n")
+AMD_AVX2_CPUINFO = "model name\t: AMD EPYC\nflags\t\t: fpu sse2 avx avx2 fma bmi2 sha_ni\n"
+
+
+@pytest.mark.parametrize("cpuinfo, native_bf16, flags", [
+    (INTEL_AMX_CPUINFO, True, ["avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_tile",
+                               "amx_bf16", "amx_int8"]),
+    (AMD_AVX2_CPUINFO, False, ["avx2"]),
+])
+def test_cpu_kinds_are_told_apart_by_their_flags(cpuinfo, native_bf16, flags):
+    import precision
+    found = precision.cpu_flags(cpuinfo)
+    assert precision.cpu_has_native_bf16(found) is native_bf16
+    assert precision.flags_that_matter(found) == flags
+    assert (precision.not_native_reason("bf16", found) is None) is native_bf16
+    assert precision.not_native_reason("int8", found) is None and precision.not_native_reason("fp32", found) is None
+
+
+@pytest.mark.parametrize("check, cpuinfo, expected", [
+    (None, INTEL_AMX_CPUINFO, "fp32"),                                    # no agreement record: never guess
+    ({"int8": True, "bf16": True}, INTEL_AMX_CPUINFO, "int8"),            # fastest first
+    ({"int8": True, "bf16": True}, AMD_AVX2_CPUINFO, "int8"),
+    ({"int8": False, "bf16": True}, INTEL_AMX_CPUINFO, "bf16"),
+    ({"int8": False, "bf16": True}, AMD_AVX2_CPUINFO, "fp32"),            # emulated bf16 is never chosen
+    ({"int8": True, "bf16": True, "int8_file": False}, INTEL_AMX_CPUINFO, "bf16"),
+    ({"int8": True, "bf16": True, "int8_file": False}, AMD_AVX2_CPUINFO, "fp32"),
+    ({"int8": False, "bf16": False}, INTEL_AMX_CPUINFO, "fp32"),
 ])
 def test_auto_is_the_fastest_native_precision_that_agreed_at_archive_time(
-        tmp_path, monkeypatch, check, native_bf16, expected):
+        tmp_path, monkeypatch, check, cpuinfo, expected):
     import precision
-    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: native_bf16)
+    (tmp_path / "cpuinfo").write_text(cpuinfo)
+    monkeypatch.setattr(precision, "CPUINFO", tmp_path / "cpuinfo")
     if check is not None:
         write_check(tmp_path, **check)
     chosen, why = precision.resolve("auto", tmp_path)

@@ -30,6 +30,7 @@ def test_prediction_round_trip_sends_json(fake_torchserve):
     ("status:500", 502, "model_server_error"),
     ("status:400", 502, "model_server_error"),
     ("status:413", 413, "text_too_long"),
+    ("status:422", 422, "invalid_text"),          # the handler could not score this text: no retry
     ("status:504", 504, "model_timeout"),
     ("garbage", 502, "model_server_error"),
     ("wrong_shape", 502, "model_server_error"),

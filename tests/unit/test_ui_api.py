@@ -46,6 +46,9 @@ def error_of(reply):
     ('{"text": null}', "application/json", (400, "invalid_text")),
     ('{"text": ""}', "application/json", (422, "empty_text")),
     ('{"text": " \\n\\t "}', "application/json", (422, "empty_text")),
+    ('{"text": "\\u0000\\u0001"}', "application/json", (422, "empty_text")),         # controls only
+    ('{"text": "\\u200b\\u200b\\ufeff"}', "application/json", (422, "empty_text")),  # zero-width only
+    ('{"text": "\\ud800 poison"}', "application/json", (422, "invalid_text")),      # a lone surrogate
     (json.dumps({"text": "x" * 5001}), "application/json", (413, "text_too_long")),
     ('{"text": "hi"}', "text/plain", (415, "unsupported_media_type")),
     ("text=hi", "application/x-www-form-urlencoded", (415, "unsupported_media_type")),
@@ -107,3 +110,27 @@ def test_health_and_readiness(ui, fake_torchserve):
     fake_torchserve.worker_status = "LOADING"
     reply = ui.get("/readyz")
     assert reply.status_code == 503 and reply.get_json()["reason"] == "no READY worker"
+
+
+def test_a_lone_surrogate_is_the_clients_fault_and_never_reaches_the_model(ui, fake_torchserve):
+    reply = ui.post("/api/v1/toxicity", data='{"text": "fine \\udfff"}', content_type="application/json")
+    assert error_of(reply) == (422, "invalid_text")
+    assert "U+DFFF" in reply.get_json()["error"]["message"] and "Retry-After" not in reply.headers
+    assert fake_torchserve.predictions == 0
+
+
+def test_the_openapi_pattern_is_the_visible_character_rule():
+    """The published pattern and validate_text agree on every code point of the BMP."""
+    import re
+    import unicodedata
+
+    from toxicity_ui.api import OPENAPI
+    from toxicity_ui.text_rules import INVISIBLE_CATEGORIES, visible_character_pattern
+    pattern = OPENAPI["components"]["schemas"]["ToxicityRequest"]["properties"]["text"]["pattern"]
+    assert pattern == visible_character_pattern()
+    visible = re.compile(pattern)
+    for code in range(0x10000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        char = chr(code)
+        assert bool(visible.search(char)) == (unicodedata.category(char) not in INVISIBLE_CATEGORIES), hex(code)

@@ -6,7 +6,8 @@ from pathlib import Path
 from flask import Blueprint, current_app, jsonify, request
 
 from .errors import ApiError, invalid_json
-from .scoring import admit, remember_model, score_text, validate_text
+from .scoring import admit, remember_model, score_text
+from .text_rules import validate_text
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 OPENAPI = json.loads((Path(__file__).parent / "openapi.json").read_text())

@@ -17,8 +17,13 @@ def invalid_json(message: str) -> ApiError:
     return ApiError(400, "invalid_json", message)
 
 
-def empty_text() -> ApiError:
-    return ApiError(422, "empty_text", "The text is empty: type something to check.")
+def empty_text(message: str = "The text is empty: type something to check.") -> ApiError:
+    return ApiError(422, "empty_text", message)
+
+
+def invalid_text(message: str) -> ApiError:
+    """Valid JSON whose text cannot be scored: the client must change it, retrying will not help."""
+    return ApiError(422, "invalid_text", message)
 
 
 def text_too_long(length: int, limit: int) -> ApiError:

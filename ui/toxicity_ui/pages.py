@@ -5,13 +5,14 @@ from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 
 from .errors import ApiError
-from .scoring import admit, remember_model, score_text, validate_text
+from .scoring import admit, remember_model, score_text
+from .text_rules import validate_text
 
 pages = Blueprint("pages", __name__)
 
 
 class CheckForm(FlaskForm):
-    # Validation is scoring.validate_text, shared with the API; the form adds CSRF.
+    # Validation is text_rules.validate_text, shared with the API; the form adds CSRF.
     text = TextAreaField("Text to check")
 
 

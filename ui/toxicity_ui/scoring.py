@@ -10,18 +10,8 @@ from flask import current_app
 
 from . import metrics
 from .config import Settings
-from .errors import ApiError, empty_text, text_too_long
+from .errors import ApiError
 from .torchserve_client import TorchServeClient
-
-
-def validate_text(text, settings: Settings) -> str:
-    if not isinstance(text, str):
-        raise ApiError(400, "invalid_text", "Field 'text' must be a string.")
-    if not text.strip():
-        raise empty_text()
-    if len(text) > settings.max_text_chars:
-        raise text_too_long(len(text), settings.max_text_chars)
-    return text
 
 
 def admit(client_address: str) -> None:

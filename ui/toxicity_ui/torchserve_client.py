@@ -20,7 +20,7 @@ from urllib3.exceptions import HTTPError, MaxRetryError, ProtocolError, ReadTime
 from urllib3.util.retry import Retry
 
 from .config import Settings
-from .errors import ApiError
+from .errors import ApiError, invalid_text
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,14 @@ def _validate(body) -> dict:
         if not isinstance(body.get(key), kind):
             raise ValueError(f"missing {key}")
     return body
+
+
+def _handler_message(data: bytes) -> str:
+    try:
+        message = json.loads(data)["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        return "it cannot be scored"
+    return message[:300] if isinstance(message, str) else "it cannot be scored"
 
 
 class TorchServeClient:
@@ -107,6 +115,8 @@ class TorchServeClient:
             raise timed_out(self.settings.read_timeout_seconds)
         if status == 413:
             raise ApiError(413, "text_too_long", "The text is too large for the model server.")
+        if status == 422:  # the handler could not score this text; its message is ours, not TorchServe's
+            raise invalid_text(f"The model server refused the text: {_handler_message(data)}.")
         if 400 <= status < 500:
             raise bad_gateway("The model server refused the request.")
         raise bad_gateway("The model server failed to score the text.")
