@@ -31,6 +31,9 @@ class _Context:
         self.manifest = {"model": {"modelName": "toxic-bert", "modelVersion": "compare"}}
         self.model_yaml_config = {"handler": {"precision": precision, "max_length": max_length}}
 
+    def get_request_header(self, idx, key):
+        return None  # plain predictions: no explanation requests
+
 
 def load_texts(paths: list[Path]) -> list[str]:
     texts = []

@@ -8,7 +8,10 @@ A batch may mix good and bad requests: bad ones are answered with their own
 4xx while the good ones are scored together in one forward pass. No request
 can fail another: if tokenizing or scoring the batch raises, the requests are
 retried one by one, only those that fail alone get an error, and the fallback
-is counted (toxicity_handler_isolated_failures_total).
+is counted (toxicity_handler_isolated_failures_total). A request to TorchServe's
+/explanations API gets its own 501: BaseHandler routes a whole batch by its first
+request's headers, which once made one explanation request fail every prediction
+it was batched with.
 """
 
 import logging
@@ -34,6 +37,7 @@ from request_parsing import InputError, extract_text  # noqa: E402
 from runners import load_runner  # noqa: E402
 
 logger = logging.getLogger(__name__)
+NOT_EXPLAINED = RequestFailure(501, "explanations are not implemented for this model: use /predictions")
 
 class ToxicHandler(BaseHandler):
     def initialize(self, context):
@@ -81,6 +85,9 @@ class ToxicHandler(BaseHandler):
         batch = Batch(size=len(data))
         texts = {}  # batch index -> text
         for index, request in enumerate(data):
+            if self.context.get_request_header(index, "explain") == "True":
+                batch.errors[index] = NOT_EXPLAINED
+                continue
             try:
                 texts[index] = extract_text(request, self.settings.max_chars)
             except InputError as error:
@@ -94,6 +101,11 @@ class ToxicHandler(BaseHandler):
                 "token_type_ids": np.array([e.type_ids for e in batch.encodings], dtype=np.int64),
             }
         return batch
+
+    def explain_handle(self, data_preprocess, raw_data):
+        """BaseHandler calls this for the whole batch when its first request asked /explanations.
+        preprocess has already answered every explanation request with a 501: score the rest."""
+        return self.postprocess(self.inference(data_preprocess))
 
     def _encode(self, texts: dict, batch: Batch) -> dict:
         """Tokenize the batch together; if that raises, find the texts that fail alone."""

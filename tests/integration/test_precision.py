@@ -29,6 +29,24 @@ def test_precision_agrees_with_fp32(demo_model_with_int8, precision):
     assert result["verdict_flips"] == []
 
 
+@pytest.mark.parametrize("precision", ["bf16", "int8"])
+def test_reduced_precision_handler_scores_spread_like_fp32(demo_model_with_int8, precision):
+    """On the demo model scores spread from ~0 to ~1, so a runner returning constants cannot pass."""
+    from support.fake_context import FakeContext
+    from toxic_handler import ToxicHandler
+    texts = [{"body": "Thank you for the lovely dinner."}, {"body": "You are a stupid worthless idiot."}]
+    answers = {}
+    for name in ("fp32", precision):
+        handler, context = ToxicHandler(), FakeContext(demo_model_with_int8, {"precision": name})
+        handler.initialize(context)
+        answers[name] = handler.handle(texts, context)
+    benign, toxic = answers["fp32"]
+    assert max(benign["scores"].values()) < 0.2 and toxic["scores"]["insult"] > 0.8
+    for reference, reduced in zip(answers["fp32"], answers[precision]):
+        assert reduced["model"]["precision"] == precision and reduced["is_toxic"] == reference["is_toxic"]
+        assert reduced["scores"] == pytest.approx(reference["scores"], abs=0.02)
+
+
 def test_archive_time_check_accepts_what_runs_natively_and_skips_the_rest(demo_model_with_int8):
     check = json.loads((demo_model_with_int8 / CHECK_FILE).read_text())
     for precision in ("int8", "bf16"):

@@ -130,6 +130,25 @@ def test_prometheus_endpoint_has_builtin_and_custom_metrics(torchserve):
     assert "# TYPE toxicity_handler_batch_size gauge" in exposition
 
 
+def test_explanation_requests_never_fail_the_predictions_batched_with_them(torchserve):
+    """BaseHandler routes a batch by its first request: an /explanations call once made TorchServe
+    answer 503 to every prediction that shared its batch."""
+    import requests
+    explanations = f"{torchserve.inference_url}/explanations/toxic-bert"
+
+    def send(index):
+        with requests.Session() as session:
+            url = explanations if index % 6 == 0 else torchserve.predictions_url
+            return url, session.post(url, json={"text": f"hello {index}"}, timeout=120)
+
+    from concurrent.futures import ThreadPoolExecutor
+    for _ in range(3):
+        with ThreadPoolExecutor(max_workers=24) as pool:
+            for url, reply in pool.map(send, range(24)):
+                expected = 501 if url == explanations else 200
+                assert reply.status_code == expected, (url, reply.status_code, reply.text[:200])
+
+
 def test_model_registration_is_disabled(torchserve):
     """A registration that would succeed if the API were on: the archive already in the model store."""
     import requests

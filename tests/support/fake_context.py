@@ -36,9 +36,10 @@ class FakeContext:
         self.model_yaml_config = {"handler": handler_settings or {}}
         self.metrics = RecordingMetrics()
         self.statuses = {}
+        self.headers = {}  # batch index -> {header: value}, as TorchServe passes them per request
 
     def get_request_header(self, idx, key):
-        return None  # no "describe" or "explain" requests here
+        return self.headers.get(idx, {}).get(key)
 
     def set_response_status(self, code=200, phrase="", idx=0):
         self.statuses[idx] = (code, phrase)

@@ -54,9 +54,15 @@ def test_response_carries_model_information(tiny_model_dir):
 
 
 def test_threshold_decides_the_verdict(tiny_model_dir):
-    handler, context = make_handler(tiny_model_dir, threshold=0.01)
-    [response] = handler.handle([{"body": {"text": "hello"}}], context)
-    assert response["is_toxic"] is True
+    """The same scores flip from toxic to not toxic as the threshold crosses the top score."""
+    handler, context = make_handler(tiny_model_dir)
+    [first] = handler.handle([{"body": {"text": "hello"}}], context)
+    top = max(first["scores"].values())
+    for threshold, toxic in ((top - 0.001, True), (top + 0.001, False)):
+        handler, context = make_handler(tiny_model_dir, threshold=threshold)
+        [response] = handler.handle([{"body": {"text": "hello"}}], context)
+        assert response["scores"] == first["scores"]
+        assert (response["is_toxic"], response["threshold"]) == (toxic, threshold)
 
 
 def test_truncation_is_reported_with_the_token_count(tiny_model_dir):
@@ -103,16 +109,6 @@ def test_metrics_count_batches_requests_errors_and_verdicts(tiny_model_dir):
     for label in LABELS:
         assert values[("toxicity_verdicts_total", base + (label,))] == 2
     assert [name for name, _ in context.metrics.times] == ["HandlerTime"]
-
-
-@pytest.mark.parametrize("precision", ["bf16", "int8"])
-def test_reduced_precisions_stay_close_to_fp32(tiny_int8_model_dir, precision):
-    texts = [{"body": "a friendly sentence"}, {"body": "you are a stupid idiot"}]
-    fp32, context = make_handler(tiny_int8_model_dir, precision="fp32")
-    reduced, reduced_context = make_handler(tiny_int8_model_dir, precision=precision)
-    for a, b in zip(fp32.handle(texts, context), reduced.handle(texts, reduced_context)):
-        assert b["model"]["precision"] == precision
-        assert b["scores"] == pytest.approx(a["scores"], abs=0.02)
 
 
 def test_int8_handler_scores_a_mixed_batch_with_errors(tiny_int8_model_dir):

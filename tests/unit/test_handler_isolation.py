@@ -27,8 +27,9 @@ def handler(tiny_model_dir):
     return handler
 
 
-def handle(handler, requests):
+def handle(handler, requests, headers=None):
     context = FakeContext(handler.context.system_properties["model_dir"])
+    context.headers = headers or {}
     handler.context = context
     return handler.handle(requests, context), context
 
@@ -70,6 +71,19 @@ def test_a_text_the_tokenizer_refuses_is_isolated_from_its_batch(handler, monkey
     for index in (1, 3):
         assert context.statuses[index][0] == 422 and "tokenizer cannot read" in context.statuses[index][1]
     assert context.metrics.values[("toxicity_handler_isolated_failures_total", BASE + ("tokenize",))] == 2
+
+
+@pytest.mark.parametrize("explained", [[0], [1], [0, 2]])
+def test_explanation_requests_get_501_and_never_take_the_batch_with_them(handler, explained):
+    """BaseHandler sends the whole batch down the explanation path when request 0 asked for one."""
+    texts = ["first text", "second text", "third text"]
+    headers = {index: {"explain": "True"} for index in explained}
+    responses, context = handle(handler, [{"body": {"text": t}} for t in texts], headers)
+    for index, text in enumerate(texts):
+        if index in explained:
+            assert context.statuses[index][0] == 501 and "/predictions" in context.statuses[index][1]
+        else:
+            assert "scores" in responses[index] and index not in context.statuses
 
 
 class FailsOnRowsWith:
