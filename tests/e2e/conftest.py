@@ -23,10 +23,16 @@ def page(browser, ui_server):
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    # Console errors include CSP violations; a 4xx page status (e.g. 422) is expected, not a fault.
+    # Console errors include CSP violations. Chromium also logs "Failed to load resource" for any
+    # 4xx; the page itself may answer 422 (a refused text), so statuses are judged per resource:
+    # only the page (a document) may be a 4xx, never its CSS, JS, images or icons.
     page.on("console", lambda message: message.type == "error"
             and not message.text.startswith("Failed to load resource")
             and errors.append(message.text))
+    page.on("response", lambda response: response.status >= 400
+            and not (response.request.resource_type == "document" and response.status < 500)
+            and errors.append(f"{response.status} for {response.request.resource_type} {response.url}"))
+    page.on("requestfailed", lambda request: errors.append(f"request failed: {request.url} {request.failure}"))
     page.goto(ui_server.url)
     yield page
     context.close()

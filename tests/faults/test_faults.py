@@ -13,6 +13,7 @@ import requests
 import yaml
 
 import torchserve_ctl
+from support.http import metric_sum, scrape
 from support.servers import ROOT, free_torchserve_ports, make, running_torchserve, running_ui
 
 CLEAR_ERRORS = {"model_unavailable", "model_server_error", "model_timeout", "overloaded"}
@@ -31,12 +32,18 @@ def slow_store(demo_model_dir):
 
 
 def post(url, text="hello", timeout=30):
+    """(status, JSON body, seconds, headers); status None when no HTTP answer came."""
     started = time.monotonic()
     try:
         reply = requests.post(url, json={"text": text}, timeout=timeout)
-        return reply.status_code, reply.json(), time.monotonic() - started
+        return reply.status_code, reply.json(), time.monotonic() - started, reply.headers
     except requests.RequestException as error:
-        return None, {"exception": type(error).__name__}, time.monotonic() - started
+        return None, {"exception": type(error).__name__}, time.monotonic() - started, {}
+
+
+def handler_requests(ports) -> float:
+    """Requests that reached the handler, from TorchServe's own metrics."""
+    return metric_sum(scrape(f"http://127.0.0.1:{ports.metrics}/metrics"), "toxicity_handler_requests_total")
 
 
 def test_slow_model_gives_504_at_the_timeout_and_sheds_the_rest(slow_store, tmp_path):
@@ -52,12 +59,21 @@ def test_slow_model_gives_504_at_the_timeout_and_sheds_the_rest(slow_store, tmp_
             health = requests.get(f"{ui.url}/healthz", timeout=5)
             assert health.status_code == 200 and time.monotonic() - started < 0.5, "UI workers exhausted"
             outcomes = [future.result() for future in pending]
-        statuses = sorted(status for status, _, _ in outcomes)
+        statuses = sorted(status for status, _, _, _ in outcomes)
         assert statuses == [503, 503, 503, 504, 504, 504], outcomes
-        for status, body, seconds in outcomes:
+        for status, body, seconds, headers in outcomes:
             assert body["error"]["code"] == ("model_timeout" if status == 504 else "overloaded")
             assert seconds < 3, "no caller waits past the timeout"
+            if status == 503:
+                assert int(headers["Retry-After"]) >= 1
         assert ui.process.poll() is None and requests.get(f"{ui.url}/healthz", timeout=5).status_code == 200
+        # The slow model is never called twice: the three timed-out requests reached it once each
+        # (the shed ones never), counted by the handler once the slow batches are done.
+        deadline = time.monotonic() + 30
+        while handler_requests(ports) < 3 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        time.sleep(7)  # long enough for a retried request to reach the 3-second model too
+        assert handler_requests(ports) == 3
 
 
 def test_killed_workers_are_restarted_and_every_request_is_answered(demo_store, tmp_path):
@@ -101,13 +117,13 @@ def test_killed_workers_are_restarted_and_every_request_is_answered(demo_store, 
             thread.join()
 
     assert len(outcomes) == sent[0], "a request vanished without an outcome"
-    for _, status, body, seconds in outcomes:
+    for _, status, body, seconds, _ in outcomes:
         assert status is not None, f"a request got no HTTP answer: {body}"
         assert status == 200 or body["error"]["code"] in CLEAR_ERRORS, (status, body)
         assert seconds < 12, "a caller waited past the timeout"
-    down = [status for started, status, _, _ in outcomes if started < recovered_at and status != 200]
+    down = [status for started, status, _, _, _ in outcomes if started < recovered_at and status != 200]
     assert down, "no request saw the outage: the workers were not all down"
-    after = [status for started, status, _, _ in outcomes if started > recovered_at]
+    after = [status for started, status, _, _, _ in outcomes if started > recovered_at]
     assert len(after) >= 20 and set(after) == {200}, f"after recovery: {after}"
 
 
@@ -130,7 +146,8 @@ def test_full_job_queue_sheds_with_503_and_recovers(slow_store, tmp_path):
             outcomes = [future.result() for future in burst] + [first.result()]
         shed = [o for o in outcomes if o[0] == 503]
         assert shed, "a full queue must shed load"
-        for status, body, seconds in shed:
+        for status, body, seconds, headers in shed:
             assert body["error"]["code"] == "model_unavailable" and seconds < 2, "shed at once"
-        assert all(status in (200, 503) for status, _, _ in outcomes), outcomes
+            assert int(headers["Retry-After"]) >= 1, "the README promises when to retry"
+        assert all(status in (200, 503) for status, _, _, _ in outcomes), outcomes
         assert post(api)[0] == 200, "service recovers when the load drops"

@@ -62,7 +62,8 @@ def test_readiness_flips_with_torchserve_and_the_ui_survives(demo_store, tmp_pat
             assert requests.post(api, json={"text": "hello"}, timeout=30).status_code == 200
 
         wait_for_status(f"{ui.url}/readyz", 503)
-        assert requests.post(api, json={"text": "hello"}, timeout=30).status_code == 503
+        stopped = requests.post(api, json={"text": "hello"}, timeout=30)
+        assert stopped.status_code == 503 and int(stopped.headers["Retry-After"]) >= 1
         assert requests.get(f"{ui.url}/healthz", timeout=5).status_code == 200
         assert ui.process.poll() is None
 

@@ -53,6 +53,12 @@ def monitored_stack(torchserve, ui_server, tmp_path_factory):
     with running_monitoring(tmp_path_factory.mktemp("monitoring"), torchserve.ports, ui_server.url,
                             f"http://127.0.0.1:{free_port()}/alerts") as ports:
         api = f"{ui_server.url}/api/v1/toxicity"
+        # TorchServe's own 4xx and 5xx series exist only after one (the UI stops bad input before
+        # it): a body without text (400) and an /explanations request, which this model answers
+        # with 501, make them without hurting anything.
+        for url, status in ((torchserve.predictions_url, 400),
+                            (f"{torchserve.inference_url}/explanations/toxic-bert", 501)):
+            assert requests.post(url, json={"nope": "why?"}, timeout=30).status_code == status
         for round_ in range(3):  # traffic spread over scrapes, so rates have two points
             for text in ("You stupid idiot.", "I will hurt you.", "Have a lovely day.", "", "word " * 600):
                 requests.post(api, json={"text": text}, timeout=30)

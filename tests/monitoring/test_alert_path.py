@@ -50,6 +50,12 @@ def test_torchserve_down_alert_fires_and_resolves(demo_store, tmp_path, monkeypa
         assert alert["labels"]["severity"] == "critical"
         assert "TorchServe metrics endpoint" in alert["annotations"]["summary"]
         wait_until(lambda: sink.alerts("TorchServeDown", "firing"), 60, message="webhook told of the alert")
+        # The dashboard's alert panels count what is firing now: their real series have data.
+        from monitoring.test_dashboards import ALERT_PANEL_QUERIES, real_series
+        assert ALERT_PANEL_QUERIES
+        for expr in ALERT_PANEL_QUERIES:
+            if "firing" in expr:
+                assert query(ports.prometheus, real_series(expr)), expr
 
         stack.enter_context(running_torchserve(demo_store, tmp_path / "ts2", ports=ts_ports))
         wait_until(lambda: sink.alerts("TorchServeDown", "resolved"), 90, message="webhook told of resolution")

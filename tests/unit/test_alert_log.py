@@ -27,7 +27,9 @@ def test_logs_each_alert_of_a_notification(alert_log, caplog):
     assert record["labels"]["alertname"] == "TorchServeDown" and record["summary"] == "TorchServe is down"
 
 
-@pytest.mark.parametrize("body, status", [(b"not json", 400), (b'{"no": "alerts"}', 400), (b"", 400)])
+@pytest.mark.parametrize("body, status", [(b"not json", 400), (b'{"no": "alerts"}', 400), (b"", 400),
+                                          (b'{"alerts": 5}', 400), (b'{"alerts": ["x"]}', 400),
+                                          (b'{"alerts": []}', 200)])
 def test_refuses_what_is_not_a_notification(alert_log, body, status):
     assert requests.post(f"{alert_log}/alerts", data=body, timeout=5).status_code == status
 
@@ -36,3 +38,19 @@ def test_health_and_unknown_paths(alert_log):
     assert requests.get(f"{alert_log}/healthz", timeout=5).json() == {"status": "ok"}
     assert requests.get(f"{alert_log}/nope", timeout=5).status_code == 404
     assert requests.post(f"{alert_log}/nope", data=b"{}", timeout=5).status_code == 404
+
+
+@pytest.mark.parametrize("length, status", [("abc", 400), ("-5", 400), ("1e3", 400), (str(2 * 1024 * 1024), 413)])
+def test_a_bad_content_length_is_a_client_error_not_a_crash(alert_log, length, status, capsys):
+    import http.client
+    from urllib.parse import urlparse
+    url = urlparse(alert_log)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=5)
+    connection.putrequest("POST", "/alerts")
+    connection.putheader("Content-Length", length)
+    connection.endheaders()
+    reply = connection.getresponse()
+    assert reply.status == status and json.loads(reply.read())["error"]
+    connection.close()
+    assert "Traceback" not in capsys.readouterr().err
+    assert requests.get(f"{alert_log}/healthz", timeout=5).status_code == 200

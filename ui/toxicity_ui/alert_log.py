@@ -33,15 +33,22 @@ class AlertLogHandler(BaseHTTPRequestHandler):
         self._reply(404, {"error": "not found"})
 
     def do_POST(self):
-        length = int(self.headers.get("Content-Length") or 0)
         if self.path != "/alerts":
             return self._reply(404, {"error": "not found"})
+        header = self.headers.get("Content-Length") or "0"
+        if not header.isdigit():
+            self.close_connection = True  # the body's end is unknown: never read it
+            return self._reply(400, {"error": "Content-Length is not a number"})
+        length = int(header)
         if not 0 < length <= MAX_BODY:
+            self.close_connection = True
             return self._reply(413 if length else 400, {"error": "body missing or too large"})
         try:
             notification = json.loads(self.rfile.read(length))
             alerts = notification["alerts"]
         except (ValueError, KeyError, TypeError):
+            return self._reply(400, {"error": "not an Alertmanager notification"})
+        if not isinstance(alerts, list) or not all(isinstance(alert, dict) for alert in alerts):
             return self._reply(400, {"error": "not an Alertmanager notification"})
         for alert in alerts:
             logger.warning(json.dumps({"status": alert.get("status"), "labels": alert.get("labels"),
