@@ -49,19 +49,38 @@ def _provenance(name: str, source: str, demo: bool, bench: bool = False) -> dict
 
 
 def validate_snapshot(path: Path) -> None:
-    """Check a snapshot directory has the six labels, weights and a tokenizer."""
+    """Check a snapshot directory has the six labels in order, weights and a matching tokenizer."""
     config_file = path / "config.json"
     if not config_file.is_file():
         raise PreparationError(f"{path}: no config.json; is this a model snapshot?")
-    config = json.loads(config_file.read_text())
-    id2label = {int(k): v for k, v in config.get("id2label", {}).items()}
+    try:
+        config = json.loads(config_file.read_text())
+        id2label = {int(k): v for k, v in config.get("id2label", {}).items()}
+    except (ValueError, AttributeError) as error:
+        raise PreparationError(f"{path}/config.json is not a model configuration ({error})") from None
     if [id2label.get(i) for i in range(len(LABELS))] != list(LABELS) or len(id2label) != len(LABELS):
         raise PreparationError(
-            f"{path}: id2label is {config.get('id2label')}, expected {dict(ID2LABEL)}")
+            f"{path}: id2label is {config.get('id2label')}, expected toxic-bert's {dict(ID2LABEL)}")
     if not any((path / name).is_file() for name in ("model.safetensors", "pytorch_model.bin")):
         raise PreparationError(f"{path}: no model.safetensors or pytorch_model.bin")
     if not any((path / name).is_file() for name in ("tokenizer.json", "vocab.txt")):
         raise PreparationError(f"{path}: no tokenizer.json or vocab.txt")
+    _check_vocabulary(path, config)
+
+
+def _check_vocabulary(path: Path, config: dict) -> None:
+    """The tokenizer's ids must be the ones the embedding table was trained on."""
+    from transformers import AutoTokenizer
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+    except Exception as error:  # the tokenizer loaders raise many types for a broken file
+        raise PreparationError(f"{path}: the tokenizer does not load ({type(error).__name__}: {error})") from None
+    if len(tokenizer) != config.get("vocab_size"):
+        raise PreparationError(f"{path}: the tokenizer has {len(tokenizer)} tokens but the model's vocabulary "
+                               f"has {config.get('vocab_size')}: they do not belong together")
+    if tokenizer.pad_token_id != config.get("pad_token_id", 0) or tokenizer.cls_token is None:
+        raise PreparationError(f"{path}: the tokenizer's special tokens ([PAD] id {tokenizer.pad_token_id}) "
+                               f"do not match the model's (pad_token_id {config.get('pad_token_id', 0)})")
 
 
 def download_snapshot(model_id: str, cache_dir: Path) -> Path:
@@ -77,27 +96,54 @@ def download_snapshot(model_id: str, cache_dir: Path) -> Path:
 
 
 def save_model(model, tokenizer, output: Path, provenance: dict) -> None:
-    """Write weights, tokenizer (always with tokenizer.json) and provenance."""
+    """Write weights, tokenizer (always with tokenizer.json) and provenance.
+
+    Written beside `output` first and moved into place whole, so a run that fails half-way
+    never leaves a directory that looks finished (make keys on its config.json)."""
+    partial = output.with_name(output.name + ".partial")
+    if partial.exists():
+        shutil.rmtree(partial)
+    partial.mkdir(parents=True)
+    try:
+        model.config.toxicity_monitor = provenance
+        model.save_pretrained(partial)
+        # Save the tokenizer without the truncation/padding state of its last call.
+        tokenizer.backend_tokenizer.no_truncation()
+        tokenizer.backend_tokenizer.no_padding()
+        tokenizer.save_pretrained(partial)
+        if not (partial / "tokenizer.json").is_file():
+            raise PreparationError("the tokenizer did not produce tokenizer.json")
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     if output.exists():
         shutil.rmtree(output)
-    output.mkdir(parents=True)
-    model.config.toxicity_monitor = provenance
-    model.save_pretrained(output)
-    # Save the tokenizer without the truncation/padding state of its last call.
-    tokenizer.backend_tokenizer.no_truncation()
-    tokenizer.backend_tokenizer.no_padding()
-    tokenizer.save_pretrained(output)
-    if not (output / "tokenizer.json").is_file():
-        raise PreparationError("the tokenizer did not produce tokenizer.json")
+    partial.rename(output)
 
 
-def prepare_from_snapshot(snapshot: Path, output: Path, name: str) -> None:
+def snapshot_name(snapshot: Path, source: str) -> str:
+    """The hub id a snapshot came from: the source itself, or read off the hub cache's layout
+    (models--ORG--NAME/snapshots/SHA); a plain directory with toxic-bert's labels is toxic-bert."""
+    if not os.path.isdir(source):
+        return source
+    for part in Path(snapshot).resolve().parts:
+        if part.startswith("models--"):
+            return part.removeprefix("models--").replace("--", "/")
+    return HUB_MODEL_ID
+
+
+def prepare_from_snapshot(snapshot: Path, output: Path, source: str) -> None:
+    """Convert a validated snapshot (pytorch_model.bin and vocab.txt are fine) to our format."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     validate_snapshot(snapshot)
-    model = AutoModelForSequenceClassification.from_pretrained(snapshot)
+    try:
+        model = AutoModelForSequenceClassification.from_pretrained(snapshot)
+    except Exception as error:  # truncated or foreign weights
+        raise PreparationError(f"{snapshot}: the weights do not load ({type(error).__name__}: "
+                               f"{str(error).splitlines()[0] if str(error) else ''})") from None
     model.config.problem_type = PROBLEM_TYPE
     tokenizer = AutoTokenizer.from_pretrained(snapshot)
-    save_model(model, tokenizer, output, _provenance(name, source=name, demo=False))
+    save_model(model, tokenizer, output, _provenance(snapshot_name(snapshot, source), source=source, demo=False))
 
 
 def minilm_encoder_dir() -> Path:
@@ -184,7 +230,7 @@ def prepare_auto(output: Path, cache_dir: Path, epochs: int) -> None:
         stats = build_demo(output, epochs=epochs)
         print(f"demo model written to {output}: {json.dumps(stats)}")
         return
-    prepare_from_snapshot(snapshot, output, name=HUB_MODEL_ID)
+    prepare_from_snapshot(snapshot, output, source=HUB_MODEL_ID)
     print(f"{HUB_MODEL_ID} written to {output}")
 
 
@@ -210,11 +256,11 @@ def main(argv=None) -> int:
         elif args.source == "auto":
             prepare_auto(args.output, args.cache_dir, args.epochs)
         elif os.path.isdir(args.source):
-            prepare_from_snapshot(Path(args.source), args.output, name=args.source)
+            prepare_from_snapshot(Path(args.source), args.output, source=args.source)
             print(f"model from {args.source} written to {args.output}")
         else:
             snapshot = download_snapshot(args.source, args.cache_dir)
-            prepare_from_snapshot(snapshot, args.output, name=args.source)
+            prepare_from_snapshot(snapshot, args.output, source=args.source)
             print(f"{args.source} written to {args.output}")
     except PreparationError as error:
         print(f"error: {error}", file=sys.stderr)
