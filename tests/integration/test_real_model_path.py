@@ -102,9 +102,11 @@ def test_auto_builds_the_demo_with_a_notice_when_the_hub_does_not_answer(tmp_pat
     assert provenance(tmp_path / "model")["demo"] is True
 
 
-def test_a_hub_answering_errors_is_one_clear_line_and_leaves_nothing(hub, tmp_path):
+@pytest.mark.parametrize("failure", ["answers 500", "unreachable"])
+def test_a_hub_failing_is_one_clear_line_and_leaves_nothing(hub, tmp_path, failure):
     hub.mode = "error"
-    result = prepare("unitary/toxic-bert", tmp_path / "model", tmp_path / "cache", hub.base_url)
+    endpoint = hub.base_url if failure == "answers 500" else f"http://127.0.0.1:{free_port()}"
+    result = prepare("unitary/toxic-bert", tmp_path / "model", tmp_path / "cache", endpoint)
     assert "cannot download unitary/toxic-bert" in one_error_line(result)
     assert not (tmp_path / "model").exists() and not (tmp_path / "model.partial").exists()
 
