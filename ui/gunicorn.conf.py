@@ -1,7 +1,9 @@
 """gunicorn settings for the UI; every value can be overridden by an environment variable."""
 
 import os
+import secrets
 import shutil
+import sys
 import tempfile
 
 bind = f"{os.environ.get('UI_HOST', '127.0.0.1')}:{os.environ.get('UI_PORT', '5000')}"
@@ -19,6 +21,14 @@ loglevel = os.environ.get("UI_LOG_LEVEL", "info")
 # Bound request-line and header sizes; the body is capped by the app (MAX_BODY_BYTES).
 limit_request_line = 8190
 limit_request_fields = 100
+
+# One key for every worker (they fork from here): without SECRET_KEY the stack still starts,
+# loudly, instead of each worker inventing its own and refusing the others' form tokens.
+if not os.environ.get("SECRET_KEY"):
+    os.environ["SECRET_KEY"] = secrets.token_hex(32)
+    print("WARNING: SECRET_KEY is not set: generated a random key for this run, shared by the "
+          "workers; forms submitted before a restart will need a reload. Set SECRET_KEY (.env) "
+          "to keep it.", file=sys.stderr, flush=True)
 
 # prometheus-client multiprocess mode: one directory shared by all workers,
 # emptied at start so counters from an earlier run do not leak in.

@@ -11,6 +11,11 @@ from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, 
                                generate_latest, multiprocess)
 from prometheus_client import REGISTRY
 
+if directory := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # gunicorn's hook creates it; a process started without gunicorn (the alert log
+    # receiver runs from the same image) must not crash on importing this package.
+    os.makedirs(directory, exist_ok=True)
+
 # 10 ms to 10 s: from a cached short text to a long one under load.
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 TEXT_LENGTH_BUCKETS = (10, 25, 50, 100, 250, 500, 1000, 2500, 5000)

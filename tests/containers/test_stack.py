@@ -1,0 +1,142 @@
+"""The images as a user builds them and the Compose stack as a user runs it, with a real
+container engine: `make images MODEL_SOURCE=demo`, `make up`, `make down`.
+
+Docker has no daemon on the build machines; podman builds and runs the same Dockerfiles
+and podman-compose the same docker-compose.yml (the Makefile picks the engine). The
+monitoring images no registry serves here are stood in for by Debian's packages under
+their names (Dockerfile.standin); Grafana has none, so it is not started here.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+import requests
+
+from support.servers import ROOT, free_port
+
+PROJECT = "toxicity-monitor"
+SERVICES = ("torchserve", "ui", "alert-webhook", "prometheus", "alertmanager", "node-exporter")
+STANDINS = {"prom/prometheus:v2.53.2": ("prometheus", "prometheus"),
+            "prom/alertmanager:v0.27.0": ("prometheus-alertmanager", "prometheus-alertmanager"),
+            "prom/node-exporter:v1.8.2": ("prometheus-node-exporter", "prometheus-node-exporter")}
+ENGINE = "podman" if shutil.which("podman") and not shutil.which("dockerd") else "docker"
+
+
+def make(*args, env, timeout=2400):
+    result = subprocess.run(["make", "--no-print-directory", *args, f"CONTAINER_ENGINE={ENGINE}"], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, f"make {' '.join(args)}:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    return result
+
+
+def engine(*args, timeout=120):
+    return subprocess.run([ENGINE, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def build_standins():
+    for image, (package, binary) in STANDINS.items():
+        if engine("image", "exists", f"docker.io/{image}").returncode == 0:
+            continue
+        built = engine("build", "--format", "docker", "--pull=never", "-f", "tests/containers/Dockerfile.standin",
+                       "--build-arg", f"PACKAGE={package}", "--build-arg", f"BINARY={binary}",
+                       "-t", f"docker.io/{image}", str(ROOT / "tests" / "containers"), timeout=600)
+        assert built.returncode == 0, built.stderr[-3000:]
+
+
+def containers(all_states=False):
+    """The project's containers: service name -> (id, state, start time)."""
+    listed = engine("ps", *(["-a"] if all_states else []), "--format", "json",
+                    "--filter", f"label=com.docker.compose.project={PROJECT}")
+    found = {}
+    for entry in json.loads(listed.stdout or "[]"):
+        service = entry.get("Labels", {}).get("com.docker.compose.service")
+        found[service] = (entry["Id"], entry["State"], entry.get("StartedAt"))
+    return found
+
+
+def healthy(container) -> bool:
+    if ENGINE == "podman":  # no systemd schedules podman's healthchecks here: run it now
+        return engine("healthcheck", "run", container).returncode == 0
+    state = engine("inspect", "--format", "{{.State.Health.Status}}", container).stdout.strip()
+    return state == "healthy"
+
+
+def wait_for(check, timeout, message):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := check():
+            return value
+        time.sleep(2)
+    raise AssertionError(f"{message} not within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def stack():
+    ports = {"UI_PORT": free_port(), "PROMETHEUS_PORT": free_port(), "GRAFANA_PORT": free_port()}
+    env = {**os.environ, **{key: str(value) for key, value in ports.items()}}
+    env.pop("SECRET_KEY", None)  # no .env: the stack must start anyway
+    started = time.monotonic()
+    make("images", "MODEL_SOURCE=demo", env=env)
+    if ENGINE == "podman":
+        build_standins()
+    built = time.monotonic()
+    try:
+        make("up", f"UP_SERVICES={' '.join(SERVICES)}", env=env, timeout=600)
+        yield {"ui": f"http://127.0.0.1:{ports['UI_PORT']}",
+               "prometheus": f"http://127.0.0.1:{ports['PROMETHEUS_PORT']}",
+               "build_seconds": built - started, "up_seconds": time.monotonic() - built, "env": env}
+    finally:
+        subprocess.run(["make", "--no-print-directory", "down", f"CONTAINER_ENGINE={ENGINE}"], cwd=ROOT, env=env,
+                       capture_output=True, timeout=300)
+
+
+def test_the_page_and_a_prediction_answer_on_the_published_port(stack):
+    page = requests.get(f"{stack['ui']}/", timeout=30)
+    assert page.status_code == 200 and "Toxicity Monitor" in page.text and 'name="csrf_token"' in page.text
+    reply = requests.post(f"{stack['ui']}/api/v1/toxicity", json={"text": "You are a stupid worthless idiot."},
+                          timeout=60)
+    body = reply.json()
+    assert reply.status_code == 200 and body["verdict"]["is_toxic"] and body["demo"] is True, body
+    print(f"images built in {stack['build_seconds']:.0f} s; make up to a prediction in {stack['up_seconds']:.0f} s")
+
+
+def test_every_healthcheck_becomes_healthy(stack):
+    found = containers()
+    assert set(SERVICES) <= set(found), found
+    for service in SERVICES:
+        container = found[service][0]
+        wait_for(lambda: healthy(container), 180, f"{service} healthy")
+
+
+def test_prometheus_in_the_stack_scrapes_torchserve_and_the_ui(stack):
+    def targets_up():
+        reply = requests.get(f"{stack['prometheus']}/api/v1/query", params={"query": "up"}, timeout=10).json()
+        up = {sample["metric"]["job"]: sample["value"][1] for sample in reply["data"]["result"]}
+        return up.get("torchserve") == "1" and up.get("ui") == "1" and up
+    wait_for(targets_up, 120, "torchserve and ui targets up in Prometheus")
+
+
+def test_a_crashed_torchserve_container_is_restarted_by_its_policy(stack):
+    """Its main process SIGKILLed from outside, as a crash would end it (an engine's own
+    `kill` counts as stopped by the user, which no restart policy undoes)."""
+    import signal
+    container, _, started_at = containers()["torchserve"]
+    os.kill(int(engine("inspect", "--format", "{{.State.Pid}}", container).stdout), signal.SIGKILL)
+    wait_for(lambda: (now := containers().get("torchserve")) and now[1] == "running" and now[2] != started_at,
+             120, "TorchServe restarted")
+    reply = wait_for(lambda: requests.post(f"{stack['ui']}/api/v1/toxicity", json={"text": "hello again"},
+                                           timeout=30).status_code == 200, 240, "predictions again")
+    assert reply
+
+
+def test_make_down_leaves_nothing_behind(stack):
+    make("down", env=stack["env"], timeout=300)
+    assert containers(all_states=True) == {}
+    networks = engine("network", "ls", "--format", "{{.Name}}").stdout.split()
+    volumes = engine("volume", "ls", "--format", "{{.Name}}").stdout.split()
+    assert not [n for n in networks if n.startswith(PROJECT)], networks
+    assert not [v for v in volumes if v.startswith(PROJECT)], volumes
