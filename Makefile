@@ -210,7 +210,7 @@ down: $(if $(filter podman,$(CONTAINER_ENGINE)),$(VENV)/bin/podman-compose)
 
 OVERLAY ?= local
 deploy-k8s:
-	kubectl kustomize --load-restrictor LoadRestrictionsNone deploy/k8s/overlays/$(OVERLAY) | kubectl apply -f -
+	kubectl kustomize deploy/k8s/overlays/$(OVERLAY) | kubectl apply -f -
 	kubectl -n toxicity-monitor set image deployment/torchserve torchserve=$(IMAGE_REPO)/torchserve:$(VERSION)
 	kubectl -n toxicity-monitor set image deployment/ui ui=$(IMAGE_REPO)/ui:$(VERSION)
 	kubectl -n toxicity-monitor rollout status deployment/torchserve --timeout=10m

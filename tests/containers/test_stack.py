@@ -104,6 +104,20 @@ def test_the_page_and_a_prediction_answer_on_the_published_port(stack):
     print(f"images built in {stack['build_seconds']:.0f} s; make up to a prediction in {stack['up_seconds']:.0f} s")
 
 
+def test_forms_work_across_workers_without_a_configured_secret_key(stack):
+    """No SECRET_KEY in the environment: gunicorn makes one key for all its workers, so a form
+    token issued by one worker is accepted by the other."""
+    import re
+    for attempt in range(6):
+        with requests.Session() as session:  # a new connection each time: either worker may answer
+            page = session.get(f"{stack['ui']}/", timeout=30).text
+            token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+            reply = session.post(f"{stack['ui']}/", data={"csrf_token": token, "text": "have a nice day"},
+                                 timeout=60)
+            assert reply.status_code == 200 and "Not toxic" in reply.text, \
+                (attempt, reply.status_code)
+
+
 def test_every_healthcheck_becomes_healthy(stack):
     found = containers()
     assert set(SERVICES) <= set(found), found
@@ -118,6 +132,33 @@ def test_prometheus_in_the_stack_scrapes_torchserve_and_the_ui(stack):
         up = {sample["metric"]["job"]: sample["value"][1] for sample in reply["data"]["result"]}
         return up.get("torchserve") == "1" and up.get("ui") == "1" and up
     wait_for(targets_up, 120, "torchserve and ui targets up in Prometheus")
+
+
+def kubernetes_probes(manifest: str):
+    """Each probe of the Deployment in deploy/k8s/base/MANIFEST as a command to run in its container."""
+    import yaml
+    documents = yaml.safe_load_all((ROOT / "deploy" / "k8s" / "base" / manifest).read_text())
+    [deployment] = [d for d in documents if d and d["kind"] == "Deployment"]
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    ports = {port["name"]: port["containerPort"] for port in container.get("ports", [])}
+    for kind in ("startupProbe", "livenessProbe", "readinessProbe"):
+        if probe := container.get(kind):
+            if "exec" in probe:
+                yield kind, probe["exec"]["command"]
+            else:
+                port = ports.get(probe["httpGet"]["port"], probe["httpGet"]["port"])
+                url = f"http://127.0.0.1:{port}{probe['httpGet']['path']}"
+                yield kind, ["python", "-c", f"import urllib.request; urllib.request.urlopen({url!r}, timeout=5)"]
+
+
+@pytest.mark.parametrize("service, manifest", [("torchserve", "torchserve.yaml"), ("ui", "ui.yaml")])
+def test_the_kubernetes_probes_pass_in_the_real_containers(stack, service, manifest):
+    container = containers()[service][0]
+    probes = list(kubernetes_probes(manifest))
+    assert {kind for kind, _ in probes} >= {"livenessProbe", "readinessProbe"}
+    for kind, command in probes:
+        result = engine("exec", container, *command, timeout=30)
+        assert result.returncode == 0, (service, kind, command, result.stderr[-1000:])
 
 
 def test_a_crashed_torchserve_container_is_restarted_by_its_policy(stack):

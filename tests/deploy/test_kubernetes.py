@@ -14,7 +14,8 @@ OVERLAYS = sorted(p.name for p in (ROOT / "deploy" / "k8s" / "overlays").iterdir
 
 
 def render(overlay: str) -> list[dict]:
-    result = subprocess.run([str(BIN / "kubectl"), "kustomize", "--load-restrictor", "LoadRestrictionsNone",
+    # Default load restrictions, as a user or ArgoCD renders it: no flag.
+    result = subprocess.run([str(BIN / "kubectl"), "kustomize",
                              str(ROOT / "deploy" / "k8s" / "overlays" / overlay)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
@@ -87,7 +88,16 @@ def test_production_uses_registry_images_and_an_external_secret():
     assert by_kind(documents, "Secret") == {}, "production secrets are created out of band"
 
 
-def test_kserve_inference_service_is_well_formed():
+def test_kserve_serves_the_same_image_with_the_same_probes():
     service = yaml.safe_load((ROOT / "deploy" / "k8s" / "kserve" / "inferenceservice.yaml").read_text())
     assert service["apiVersion"] == "serving.kserve.io/v1beta1" and service["kind"] == "InferenceService"
-    assert service["spec"]["predictor"]["model"]["modelFormat"]["name"] == "pytorch"
+    [container] = service["spec"]["predictor"]["containers"]
+    assert container["image"].split(":")[0] == "toxicity-monitor/torchserve"
+    documents = list(yaml.safe_load_all((ROOT / "deploy" / "k8s" / "base" / "torchserve.yaml").read_text()))
+    [deployed] = by_kind(documents, "Deployment")["torchserve"]["spec"]["template"]["spec"]["containers"]
+    ports = {port["name"]: port["containerPort"] for port in deployed["ports"]}
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        expected = yaml.safe_load(yaml.safe_dump(deployed[probe]))
+        if "httpGet" in expected:
+            expected["httpGet"]["port"] = ports[expected["httpGet"]["port"]]
+        assert container[probe] == expected, probe

@@ -54,3 +54,15 @@ def test_a_bad_content_length_is_a_client_error_not_a_crash(alert_log, length, s
     connection.close()
     assert "Traceback" not in capsys.readouterr().err
     assert requests.get(f"{alert_log}/healthz", timeout=5).status_code == 200
+
+
+def test_the_receiver_starts_where_gunicorn_never_made_the_metrics_directory(tmp_path):
+    """The compose stack runs it from the UI image, with PROMETHEUS_MULTIPROC_DIR set and no gunicorn."""
+    import os
+    import subprocess
+    import sys
+    from support.servers import ROOT
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "not-made-yet"), "PYTHONPATH": str(ROOT / "ui")}
+    result = subprocess.run([sys.executable, "-c", "import toxicity_ui.alert_log"], env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
