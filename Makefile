@@ -171,6 +171,9 @@ ENGINE_BUILD_FLAGS = $(if $(filter podman,$(CONTAINER_ENGINE)),--format docker) 
 COMPOSE = $(if $(filter podman,$(CONTAINER_ENGINE)),$(VENV)/bin/podman-compose,docker compose)
 BASE_IMAGE := docker.io/library/python:3.11-slim-bookworm
 WHEELHOUSE := build/wheelhouse
+# BUILD_NETWORK=host lets a build reach a hub mirror on this machine's loopback (HUB_ENDPOINT).
+BUILD_NETWORK ?=
+ENGINE_BUILD_FLAGS += $(if $(BUILD_NETWORK),--network=$(BUILD_NETWORK))
 IMAGE_MODEL_SOURCE = $(if $(filter auto,$(MODEL_SOURCE)),unitary/toxic-bert,$(if $(wildcard $(MODEL_SOURCE)/config.json),snapshot,$(MODEL_SOURCE)))
 
 wheelhouse: $(WHEELHOUSE)/.complete

@@ -9,21 +9,24 @@ their names (Dockerfile.standin); Grafana has none, so it is not started here.
 
 import json
 import os
-import shutil
 import subprocess
 import time
 
 import pytest
 import requests
 
+from support.engine import ENGINE, engine
 from support.servers import ROOT, free_port
+
+
+# Building the images from nothing takes minutes on two cores (base image, torch, the model).
+pytestmark = pytest.mark.timeout(2400)
 
 PROJECT = "toxicity-monitor"
 SERVICES = ("torchserve", "ui", "alert-webhook", "prometheus", "alertmanager", "node-exporter")
 STANDINS = {"prom/prometheus:v2.53.2": ("prometheus", "prometheus"),
             "prom/alertmanager:v0.27.0": ("prometheus-alertmanager", "prometheus-alertmanager"),
             "prom/node-exporter:v1.8.2": ("prometheus-node-exporter", "prometheus-node-exporter")}
-ENGINE = "podman" if shutil.which("podman") and not shutil.which("dockerd") else "docker"
 
 
 def make(*args, env, timeout=2400):
@@ -31,10 +34,6 @@ def make(*args, env, timeout=2400):
                             env=env, capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, f"make {' '.join(args)}:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     return result
-
-
-def engine(*args, timeout=120):
-    return subprocess.run([ENGINE, *args], capture_output=True, text=True, timeout=timeout)
 
 
 def build_standins():

@@ -1,6 +1,5 @@
 """The stress-test picture: one command turns a time window in Prometheus into a PNG."""
 
-import json
 import subprocess
 import sys
 
