@@ -3,16 +3,11 @@ the real handler and tokenizer. No fake TorchServe: the real tokenizer sees ever
 
 import requests
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
+from support.hostile_text import any_text
 from support.http import post_concurrently
 
-# As in tests/unit/test_handler_isolation.py: surrogates, controls, format and space
-# characters as likely as any other, which hypothesis does not do by default.
-ANY_CHARACTER = st.one_of(st.characters(codec="ascii"), st.characters(categories=["Cs"]),
-                          st.characters(categories=["Cc", "Cf", "Co", "Cn", "Zs", "Zl", "Zp"]),
-                          st.characters(exclude_categories=()))
-ANY_TEXT = st.lists(ANY_CHARACTER, max_size=120).map("".join)
+ANY_TEXT = any_text(max_size=120)
 
 
 def test_a_lone_surrogate_through_the_ui_is_the_clients_fault(ui_server):

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 import toxic_handler
 from request_parsing import InputError, check_text, extract_text
 from support.fake_context import FakeContext
+from support.hostile_text import any_text
 from toxic_handler import ToxicHandler
 
 BASE = ("toxic-bert", "Model")
@@ -116,14 +117,7 @@ def test_when_every_text_fails_alone_the_fault_is_the_models(handler, monkeypatc
         handle(handler, [ORDINARY, ORDINARY])
 
 
-# Every Unicode category, with surrogates, controls, format and space characters drawn as often
-# as any other character. (hypothesis leaves surrogates out unless asked, and merges a union of
-# character sets into one range, where 2,048 surrogates among 1.1 million code points are rare;
-# a list of characters keeps each branch's share.)
-ANY_CHARACTER = st.one_of(st.characters(codec="ascii"), st.characters(categories=["Cs"]),
-                          st.characters(categories=["Cc", "Cf", "Co", "Cn", "Zs", "Zl", "Zp"]),
-                          st.characters(exclude_categories=()))
-SHORT_TEXT = st.lists(ANY_CHARACTER, max_size=200).map("".join)
+SHORT_TEXT = any_text(max_size=200)
 HOSTILE_TEXT = st.one_of(
     SHORT_TEXT,
     # past max_length (truncated, still scored) and past max_chars (413)
