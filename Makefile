@@ -167,7 +167,8 @@ VERSION ?= 1.0.0
 export IMAGE_REPO VERSION
 CONTAINER_ENGINE ?= $(shell if docker info >/dev/null 2>&1; then echo docker; \
                       elif command -v podman >/dev/null 2>&1; then echo podman; else echo docker; fi)
-ENGINE_BUILD_FLAGS = $(if $(filter podman,$(CONTAINER_ENGINE)),--format docker)  # OCI drops HEALTHCHECK
+# podman's default OCI format drops HEALTHCHECK and SHELL: build Docker-format images.
+ENGINE_BUILD_FLAGS = $(if $(filter podman,$(CONTAINER_ENGINE)),--format docker)
 COMPOSE = $(if $(filter podman,$(CONTAINER_ENGINE)),$(VENV)/bin/podman-compose,docker compose)
 BASE_IMAGE := docker.io/library/python:3.11-slim-bookworm
 WHEELHOUSE := build/wheelhouse

@@ -31,8 +31,6 @@ FLAGS_THAT_MATTER = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16"
 NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 BF16_NOT_NATIVE = ("not native here, skipped: this CPU has neither AVX512-BF16 nor AMX, so bf16 is "
                    "emulated (about 1 GFLOP/s against ~180 for fp32)")
-
-
 CPUINFO = Path("/proc/cpuinfo")
 
 
@@ -94,9 +92,7 @@ def int8_problem(model_dir: Path) -> str | None:
 def runs_natively(precision: str, model_dir: Path) -> bool:
     if precision == "int8":
         return int8_problem(model_dir) is None
-    if precision == "bf16":
-        return cpu_has_native_bf16()
-    return precision == "fp32"
+    return precision in ("fp32", "bf16") and not_native_reason(precision) is None
 
 
 def resolve(precision: str, model_dir: Path) -> tuple[str, str]:
