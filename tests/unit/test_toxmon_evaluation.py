@@ -1,0 +1,104 @@
+"""The evaluation's metrics on a small file whose values are worked out by hand."""
+
+import json
+
+import numpy as np
+import pytest
+
+from labels import LABELS
+from toxmon.bias import bias_metrics, generalized_mean
+from toxmon.evaluation import EvaluationFileError, calibration_error, evaluate, labelled_set
+from toxmon.texts import from_csv
+
+# toxic truth 1, 0, 1, 0 scored 0.9, 0.4, 0.35, 0.1; rows 1-2 are about group a, rows 3-4 about b.
+SMALL = """id,comment_text,toxic,insult,identity,category
+1,one,1,1,a,x
+2,two,0,0,a,x
+3,three,1,-1,b,y
+4,four,0,0,b;c,y
+"""
+SCORES = [0.9, 0.4, 0.35, 0.1]
+
+
+@pytest.fixture
+def small(tmp_path):
+    path = tmp_path / "small.csv"
+    path.write_text(SMALL)
+    rows = from_csv(path)
+    scores = {label: np.array(SCORES) for label in LABELS}
+    return labelled_set(rows, list(rows[0].fields)), scores
+
+
+def test_per_label_metrics_match_the_hand_computed_values(small):
+    dataset, scores = small
+    report = evaluate(dataset, scores, threshold=0.5)
+    toxic = report["labels"]["toxic"]
+    # Positive/negative pairs: 0.9>0.4, 0.9>0.1, 0.35<0.4, 0.35>0.1: 3 of 4 ranked right.
+    assert toxic["roc_auc"] == pytest.approx(0.75)
+    # Ranked P N P N: precision 1 at recall 1/2, 2/3 at recall 1.
+    assert toxic["pr_auc"] == pytest.approx(0.5 * 1 + 0.5 * 2 / 3)
+    # At 0.5 only 0.9 is flagged.
+    assert toxic["confusion"] == {"tp": 1, "fp": 0, "fn": 1, "tn": 2}
+    assert (toxic["precision"], toxic["recall"], toxic["f1"]) == pytest.approx((1.0, 0.5, 2 / 3))
+    # Four bins of one row each: |1-0.9|, |0-0.4|, |1-0.35|, |0-0.1|, averaged.
+    assert toxic["calibration_error"] == pytest.approx((0.1 + 0.4 + 0.65 + 0.1) / 4)
+    assert toxic["brier"] == pytest.approx((0.01 + 0.16 + 0.4225 + 0.01) / 4)
+    # -1 means "not scored": row 3 is left out of insult, which then ranks 0.9 above 0.4 and 0.1.
+    assert report["labels"]["insult"]["rows"] == 3 and report["labels"]["insult"]["roc_auc"] == 1.0
+    assert report["mean_roc_auc"] == pytest.approx((0.75 + 1.0) / 2)
+    assert set(report["labels"]) == {"toxic", "insult"}
+    assert report["categories"]["x"] == {"rows": 2, "flagged": 1, "flag_rate": 0.5, "mean_top_score": 0.65}
+
+
+def test_bias_metrics_match_the_hand_computed_values(small):
+    dataset, scores = small
+    bias = evaluate(dataset, scores, threshold=0.3)["bias"]
+    a, b = bias["subgroups"]["a"], bias["subgroups"]["b"]
+    assert a["subgroup_auc"] == 1.0          # within a: 0.9 above 0.4
+    assert a["bpsn_auc"] == 0.0              # a's benign 0.4 above the background's toxic 0.35
+    assert a["bnsp_auc"] == 1.0              # a's toxic 0.9 above the background's benign 0.1
+    assert a["benign_flagged"] == 1          # 0.4 >= 0.3
+    assert b["subgroup_auc"] == 1.0 and b["bpsn_auc"] == 1.0 and b["bnsp_auc"] == 0.0
+    assert bias["subgroups"]["c"]["subgroup_auc"] is None  # no toxic row about c: undefined, not 0
+    assert bias["generalized_means"]["bpsn_auc"] == 0.0
+    assert bias["overall_auc"] == pytest.approx(0.75)
+
+
+def test_generalized_mean_lets_the_worst_subgroup_dominate():
+    # ((0.5**-5 + 1**-5) / 2) ** (-1/5) = 16.5 ** -0.2
+    assert generalized_mean([0.5, 1.0]) == pytest.approx(16.5 ** -0.2)
+    assert generalized_mean([0.9, 0.9, None]) == pytest.approx(0.9)
+    assert generalized_mean([None]) is None
+
+
+def test_final_score_weights_overall_and_bias_as_the_challenge_did():
+    truth = np.array([1, 0, 1, 0, 1, 0], dtype=float)
+    scores = np.array([0.9, 0.2, 0.8, 0.3, 0.7, 0.6])
+    identities = [{"a"}, {"a"}, {"b"}, {"b"}, set(), set()]
+    bias = bias_metrics(truth, scores, identities, 0.5)
+    means = bias["generalized_means"]
+    expected = 0.25 * bias["overall_auc"] + 0.75 * np.mean(list(means.values()))
+    assert bias["final_score"] == pytest.approx(expected)
+
+
+def test_calibration_error_is_zero_when_scores_are_the_positive_rate():
+    truth = np.array([1, 0, 0, 0] * 5, dtype=float)
+    assert calibration_error(truth, np.full(20, 0.25)) == pytest.approx(0.0)
+
+
+def test_a_file_without_label_columns_is_refused(tmp_path):
+    path = tmp_path / "plain.csv"
+    path.write_text("comment_text\nhello\n")
+    rows = from_csv(path)
+    with pytest.raises(EvaluationFileError, match="no label columns"):
+        labelled_set(rows, list(rows[0].fields))
+
+
+def test_jigsaw_identity_columns_count_from_half(tmp_path):
+    path = tmp_path / "bias.csv"
+    path.write_text("comment_text,toxic,muslim,female\nx,0.8,0.6,0.0\ny,0.1,0.4,1.0\n")
+    rows = from_csv(path)
+    dataset = labelled_set(rows, list(rows[0].fields))
+    assert dataset.identities == [{"muslim"}, {"female"}]
+    assert list(dataset.truth["toxic"]) == [1.0, 0.0]
+    json.dumps(dataset.identities, default=list)

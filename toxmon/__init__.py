@@ -1,0 +1,1 @@
+"""toxmon: the Toxicity Monitor command line (score texts, evaluate the model)."""
