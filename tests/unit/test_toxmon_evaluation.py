@@ -102,3 +102,12 @@ def test_jigsaw_identity_columns_count_from_half(tmp_path):
     assert dataset.identities == [{"muslim"}, {"female"}]
     assert list(dataset.truth["toxic"]) == [1.0, 0.0]
     json.dumps(dataset.identities, default=list)
+
+
+def test_a_benign_row_flagged_on_any_label_counts_against_its_group():
+    truth = np.array([1, 0, 0], dtype=float)
+    toxic_scores = np.array([0.9, 0.2, 0.1])
+    verdict_scores = np.array([0.9, 0.7, 0.1])  # row 2 is flagged for another label, say insult
+    bias = bias_metrics(truth, toxic_scores, [{"a"}, {"a"}, set()], 0.5, verdict_scores)
+    assert bias["subgroups"]["a"]["benign_flagged"] == 1
+    assert bias_metrics(truth, toxic_scores, [{"a"}, {"a"}, set()], 0.5)["subgroups"]["a"]["benign_flagged"] == 0
