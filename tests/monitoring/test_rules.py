@@ -51,6 +51,24 @@ def test_every_alert_has_severity_for_and_first_response():
         assert rule["annotations"]["summary"] and "first" in rule["annotations"]["description"], rule["alert"]
 
 
+def github_anchor(heading: str) -> str:
+    """The anchor GitHub (and most Markdown renderers) give a heading."""
+    kept = "".join(char for char in heading.strip().lower() if char.isalnum() or char in " -_")
+    return kept.replace(" ", "-")
+
+
+def test_every_alert_links_to_its_own_runbook_section():
+    runbook = (ROOT / "monitoring" / "runbook.md").read_text()
+    anchors = {github_anchor(line[3:]) for line in runbook.splitlines() if line.startswith("## ")}
+    for rule in all_rules("alerts"):
+        url = rule["annotations"].get("runbook_url", "")
+        path, _, anchor = url.partition("#")
+        assert path == "monitoring/runbook.md" and anchor == rule["alert"].lower(), (rule["alert"], url)
+        assert anchor in anchors, f"{rule['alert']}: monitoring/runbook.md has no section #{anchor}"
+        section = runbook.split(f"## {rule['alert']}\n", 1)[1].split("\n## ", 1)[0]
+        assert "**Check first**" in section and rule["labels"]["severity"] in section, rule["alert"]
+
+
 def test_every_alert_is_tested_firing_and_quiet_and_every_recording_rule_is_tested():
     tests = yaml.safe_load((PROMETHEUS / "alerts_test.yml").read_text())["tests"]
     firing, quiet, expressions = set(), set(), set()
