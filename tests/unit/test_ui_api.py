@@ -91,7 +91,7 @@ def test_unknown_api_path_and_wrong_method_are_json(ui):
 def test_unexpected_exception_is_a_json_500_without_details(ui_app, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("internal detail")
-    monkeypatch.setattr(ui_app.config["CLIENT"], "predict", explode)
+    monkeypatch.setattr(ui_app.extensions["toxicity_ui"].client, "predict", explode)
     reply = ui_app.test_client().post("/api/v1/toxicity", json={"text": "hello"})
     assert error_of(reply) == (500, "internal_error")
     assert b"internal detail" not in reply.data

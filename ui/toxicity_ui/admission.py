@@ -10,15 +10,7 @@ import threading
 import time
 from collections import OrderedDict
 
-from .errors import ApiError
-
-
-def overloaded() -> ApiError:
-    return ApiError(503, "overloaded", "The service is at capacity; try again shortly.", retry_after=1)
-
-
-def rate_limited(seconds: int) -> ApiError:
-    return ApiError(429, "rate_limited", "Too many requests from this client; slow down.", retry_after=seconds)
+from .errors import overloaded, rate_limited
 
 
 class InFlightLimit:

@@ -3,10 +3,11 @@
 import json
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
-from .errors import ApiError, invalid_json
-from .scoring import admit, remember_model, score_text
+from .errors import invalid_json, unsupported_media_type
+from .scoring import admit, score_text
+from .services import services
 from .text_rules import validate_text
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -16,8 +17,7 @@ OPENAPI = json.loads((Path(__file__).parent / "openapi.json").read_text())
 def _json_body() -> dict:
     mimetype = request.mimetype or ""
     if mimetype != "application/json":
-        raise ApiError(415, "unsupported_media_type",
-                       "Send the text as JSON with Content-Type: application/json.")
+        raise unsupported_media_type()
     raw = request.get_data(cache=False)  # size already capped by MAX_CONTENT_LENGTH
     try:
         body = json.loads(raw)
@@ -34,15 +34,12 @@ def _json_body() -> dict:
 def toxicity():
     admit(request.remote_addr)
     body = _json_body()
-    settings = current_app.config["SETTINGS"]
-    text = validate_text(body["text"], settings)
-    result = score_text(text, current_app.config["CLIENT"], settings)
-    remember_model(result)
-    return jsonify(result)
+    text = validate_text(body["text"], services().settings)
+    return jsonify(score_text(text))
 
 
 @api.get("/openapi.json")
 def openapi():
     spec = dict(OPENAPI)
-    spec["info"] = {**spec["info"], "version": current_app.config["SETTINGS"].app_version}
+    spec["info"] = {**spec["info"], "version": services().settings.app_version}
     return jsonify(spec)

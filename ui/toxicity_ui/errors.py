@@ -1,4 +1,19 @@
-"""The API's error type: an HTTP status, a stable code and a message for people."""
+"""Every error the UI answers with: the ApiError type, one constructor per error code,
+and the Flask error handlers (registered by init_app).
+
+An ApiError is an HTTP status, a stable code and a message for people, answered as
+{"error": {"code": ..., "message": ...}} on the API and as the page's error on the form.
+"""
+
+import logging
+
+from flask import jsonify, make_response, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from . import metrics
+
+logger = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
@@ -13,8 +28,18 @@ class ApiError(Exception):
         return {"error": {"code": self.code, "message": self.message}}
 
 
+# --- the caller's request --------------------------------------------------------------
+
 def invalid_json(message: str) -> ApiError:
     return ApiError(400, "invalid_json", message)
+
+
+def not_a_string() -> ApiError:
+    return ApiError(400, "invalid_text", "Field 'text' must be a string.")
+
+
+def unsupported_media_type() -> ApiError:
+    return ApiError(415, "unsupported_media_type", "Send the text as JSON with Content-Type: application/json.")
 
 
 def empty_text(message: str = "The text is empty: type something to check.") -> ApiError:
@@ -28,3 +53,89 @@ def invalid_text(message: str) -> ApiError:
 
 def text_too_long(length: int, limit: int) -> ApiError:
     return ApiError(413, "text_too_long", f"The text has {length:,} characters; the limit is {limit:,}.")
+
+
+def too_long_for_model_server() -> ApiError:
+    return ApiError(413, "text_too_long", "The text is too large for the model server.")
+
+
+# --- load shedding: refuse now rather than queue ------------------------------------------
+
+def overloaded() -> ApiError:
+    return ApiError(503, "overloaded", "The service is at capacity; try again shortly.", retry_after=1)
+
+
+def rate_limited(seconds: int) -> ApiError:
+    return ApiError(429, "rate_limited", "Too many requests from this client; slow down.", retry_after=seconds)
+
+
+# --- the model server ----------------------------------------------------------------------
+
+def model_unavailable(message: str = "The model server is unavailable; try again shortly.") -> ApiError:
+    return ApiError(503, "model_unavailable", message, retry_after=5)
+
+
+def model_timeout(seconds: float) -> ApiError:
+    return ApiError(504, "model_timeout", f"The model server did not answer within {seconds:g} s.")
+
+
+def model_server_error(message: str) -> ApiError:
+    return ApiError(502, "model_server_error", message)
+
+
+# --- handlers --------------------------------------------------------------------------------
+
+HTTP_CODES = {413: "body_too_large", 404: "not_found", 405: "method_not_allowed"}
+INTERNAL_MESSAGE = "Something went wrong on our side; the error was logged."
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path in ("/healthz", "/readyz", "/metrics")
+
+
+def _api_error(error: ApiError):
+    metrics.EXCEPTIONS.labels(type=error.code).inc()
+    response = jsonify(error.body())
+    if error.retry_after:
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response, error.status
+
+
+def _csrf_error(error):
+    from .pages import CheckForm, render
+    metrics.EXCEPTIONS.labels(type="csrf").inc()
+    return render(CheckForm(), error="Your session expired or the form was not sent by this page. "
+                                     "Please submit again.", status=400)
+
+
+def _http_error(error: HTTPException):
+    from .services import services
+    code = HTTP_CODES.get(error.code, "http_error")
+    message = error.description
+    if error.code == 413:
+        message = f"The request body is larger than {services().settings.max_body_bytes:,} bytes."
+    metrics.EXCEPTIONS.labels(type=code).inc()
+    if _wants_json():
+        response = jsonify({"error": {"code": code, "message": message}})
+    else:
+        response = make_response(render_template("error.html", status=error.code, message=message))
+    response.status_code = error.code
+    for name, value in error.get_headers():  # e.g. Allow on a 405, as HTTP requires
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def _unexpected(error: Exception):
+    logger.exception("unhandled error")
+    metrics.EXCEPTIONS.labels(type=type(error).__name__).inc()
+    if _wants_json():
+        return jsonify({"error": {"code": "internal_error", "message": INTERNAL_MESSAGE}}), 500
+    return render_template("error.html", status=500, message=INTERNAL_MESSAGE), 500
+
+
+def init_app(app) -> None:
+    app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)

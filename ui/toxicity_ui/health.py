@@ -1,6 +1,8 @@
 """Liveness (/healthz: the process answers) and readiness (/readyz: the model is READY)."""
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
+
+from .services import services
 
 health = Blueprint("health", __name__)
 
@@ -12,7 +14,7 @@ def healthz():
 
 @health.get("/readyz")
 def readyz():
-    ready, reason = current_app.config["CLIENT"].model_ready()
+    ready, reason = services().client.model_ready()
     if ready:
         return jsonify(status="ready")
     response = jsonify(status="not_ready", reason=reason)

@@ -6,7 +6,9 @@ writes its samples to that directory and /metrics aggregates them; without it
 """
 
 import os
+import time
 
+from flask import Response, g, request
 from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram,
                                generate_latest, multiprocess)
 from prometheus_client import REGISTRY
@@ -62,3 +64,38 @@ def record_prediction(scores: dict, threshold: float, is_toxic: bool, seconds: f
     for label, score in scores.items():
         if score >= threshold:
             VERDICT_LABELS.labels(label=label).inc()
+
+
+def _endpoint_label() -> str:
+    return request.url_rule.rule if request.url_rule else "unmatched"
+
+
+def _start_timer():
+    g.started = time.perf_counter()
+    g.endpoint_label = _endpoint_label()
+    IN_PROGRESS.labels(endpoint=g.endpoint_label).inc()
+
+
+def _record_duration(exc):
+    if "started" not in g:
+        return
+    IN_PROGRESS.labels(endpoint=g.endpoint_label).dec()
+    REQUEST_SECONDS.labels(endpoint=g.endpoint_label).observe(time.perf_counter() - g.started)
+
+
+def _count(response):
+    label = g.get("endpoint_label", _endpoint_label())
+    REQUESTS.labels(endpoint=label, method=request.method, status=str(response.status_code)).inc()
+    return response
+
+
+def init_app(app, model_status=None) -> None:
+    """Serve /metrics, and count and time every request by its route."""
+    def metrics_endpoint():
+        body, content_type = exposition(model_status)
+        return Response(body, content_type=content_type)
+
+    app.add_url_rule("/metrics", "metrics", metrics_endpoint, methods=["GET"])
+    app.before_request(_start_timer)
+    app.teardown_request(_record_duration)
+    app.after_request(_count)

@@ -1,11 +1,12 @@
 """The HTML page: a form that works without JavaScript (plain POST), same limits as the API."""
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 
 from .errors import ApiError
-from .scoring import admit, remember_model, score_text
+from .scoring import admit, score_text
+from .services import services
 from .text_rules import validate_text
 
 pages = Blueprint("pages", __name__)
@@ -17,10 +18,10 @@ class CheckForm(FlaskForm):
 
 
 def render(form: CheckForm, result=None, error=None, status=200):
-    settings = current_app.config["SETTINGS"]
+    settings = services().settings
     page = render_template("index.html", form=form, result=result, error=error,
                            max_chars=settings.max_text_chars, version=settings.app_version,
-                           last_model=current_app.config.get("LAST_MODEL"))
+                           last_model=services().last_model.get())
     return page, status
 
 
@@ -32,13 +33,11 @@ def index():
 @pages.post("/")
 def submit():
     form = CheckForm()  # CSRFProtect has already checked the token
-    settings = current_app.config["SETTINGS"]
     text = form.text.data or ""
     try:
         admit(request.remote_addr)
-        validate_text(text, settings)
-        result = score_text(text, current_app.config["CLIENT"], settings)
+        validate_text(text, services().settings)
+        result = score_text(text)
     except ApiError as error:
         return render(form, error=error.message, status=error.status)
-    remember_model(result)
     return render(form, result=result)

@@ -6,24 +6,24 @@ report the same verdict.
 
 import time
 
-from flask import current_app
-
 from . import metrics
-from .config import Settings
 from .errors import ApiError
-from .torchserve_client import TorchServeClient
+from .services import services
 
 
 def admit(client_address: str) -> None:
     """Refuse now (429/503) rather than queue: the per-client rate, then the in-flight bound."""
-    current_app.config["RATE_LIMITER"].check(client_address or "unknown")
+    services().rate_limiter.check(client_address or "unknown")
 
 
-def score_text(text: str, client: TorchServeClient, settings: Settings) -> dict:
+def score_text(text: str) -> dict:
+    """Score a validated text; the serving model is remembered for the page's banner."""
+    service = services()
+    settings = service.settings
     started = time.perf_counter()
     try:
-        with current_app.config["IN_FLIGHT"]:
-            prediction = client.predict(text)
+        with service.in_flight:
+            prediction = service.client.predict(text)
     except ApiError as error:
         metrics.MODEL_SERVER_SECONDS.labels(outcome=error.code).observe(time.perf_counter() - started)
         raise
@@ -35,7 +35,7 @@ def score_text(text: str, client: TorchServeClient, settings: Settings) -> dict:
     is_toxic = bool(over)
     model = body["model"]
     metrics.record_prediction(scores, threshold, is_toxic, prediction.seconds, len(text))
-    return {
+    result = {
         "scores": scores,
         "verdict": {"is_toxic": is_toxic, "top_label": top_label, "top_score": scores[top_label],
                     "labels": over},
@@ -51,8 +51,6 @@ def score_text(text: str, client: TorchServeClient, settings: Settings) -> dict:
         "timing_ms": {"total": round((time.perf_counter() - started) * 1000, 1),
                       "model_server": round(prediction.seconds * 1000, 1)},
     }
+    service.last_model.remember(result)
+    return result
 
-
-def remember_model(result: dict) -> None:
-    """Keep the serving model's name, so the page shows the demo banner before a submit too."""
-    current_app.config["LAST_MODEL"] = {"name": result["model"], "demo": result["demo"]}

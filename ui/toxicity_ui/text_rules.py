@@ -7,7 +7,7 @@ text refused here would be refused there, and the UI refuses it without a round 
 import unicodedata
 
 from .config import Settings
-from .errors import ApiError, empty_text, invalid_text, text_too_long
+from .errors import empty_text, invalid_text, not_a_string, text_too_long
 
 # Controls, format characters (zero-width spaces and joiners, the BOM) and separators:
 # they draw nothing, so a text made only of them has nothing to score.
@@ -16,7 +16,7 @@ INVISIBLE_CATEGORIES = {"Cc", "Cf", "Zs", "Zl", "Zp"}
 
 def validate_text(text, settings: Settings) -> str:
     if not isinstance(text, str):
-        raise ApiError(400, "invalid_text", "Field 'text' must be a string.")
+        raise not_a_string()
     if not text.strip():
         raise empty_text()
     if len(text) > settings.max_text_chars:

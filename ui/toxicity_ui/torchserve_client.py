@@ -20,23 +20,12 @@ from urllib3.exceptions import HTTPError, MaxRetryError, ProtocolError, ReadTime
 from urllib3.util.retry import Retry
 
 from .config import Settings
-from .errors import ApiError, invalid_text
+from .errors import (invalid_text, model_server_error as bad_gateway, model_timeout as timed_out,
+                     model_unavailable as unavailable, too_long_for_model_server)
 
 logger = logging.getLogger(__name__)
 
 LABELS = ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate")
-
-
-def unavailable(message: str = "The model server is unavailable; try again shortly.") -> ApiError:
-    return ApiError(503, "model_unavailable", message, retry_after=5)
-
-
-def timed_out(seconds: float) -> ApiError:
-    return ApiError(504, "model_timeout", f"The model server did not answer within {seconds:g} s.")
-
-
-def bad_gateway(message: str) -> ApiError:
-    return ApiError(502, "model_server_error", message)
 
 
 @dataclass
@@ -114,7 +103,7 @@ class TorchServeClient:
         if status == 504 or status == 408:
             raise timed_out(self.settings.read_timeout_seconds)
         if status == 413:
-            raise ApiError(413, "text_too_long", "The text is too large for the model server.")
+            raise too_long_for_model_server()
         if status == 422:  # the handler could not score this text; its message is ours, not TorchServe's
             raise invalid_text(f"The model server refused the text: {_handler_message(data)}.")
         if 400 <= status < 500:

@@ -1,0 +1,54 @@
+"""The UI's services, one set per app, kept in app.extensions (not app.config, which
+holds configuration only): the settings, the TorchServe client, load shedding, and
+the last model seen (so the page can show the demo banner before anyone submits).
+"""
+
+import threading
+from dataclasses import dataclass, field
+
+from flask import current_app
+
+from .admission import InFlightLimit, RateLimiter
+from .config import Settings
+from .torchserve_client import TorchServeClient
+
+EXTENSION = "toxicity_ui"
+
+
+class LastModel:
+    """The serving model's name and demo flag, from the latest prediction (per process)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._model = None
+
+    def remember(self, result: dict) -> None:
+        with self._lock:
+            self._model = {"name": result["model"], "demo": result["demo"]}
+
+    def get(self) -> dict | None:
+        with self._lock:
+            return self._model
+
+
+@dataclass
+class Services:
+    settings: Settings
+    client: TorchServeClient
+    in_flight: InFlightLimit
+    rate_limiter: RateLimiter
+    last_model: LastModel = field(default_factory=LastModel)
+
+
+def init_app(app, settings: Settings) -> Services:
+    app.extensions[EXTENSION] = Services(
+        settings=settings,
+        client=TorchServeClient(settings),
+        in_flight=InFlightLimit(settings.max_in_flight),
+        rate_limiter=RateLimiter(settings.rate_limit_per_minute),
+    )
+    return app.extensions[EXTENSION]
+
+
+def services() -> Services:
+    return current_app.extensions[EXTENSION]
