@@ -20,9 +20,8 @@ import torch
 from tokenizers import Tokenizer
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "handler"))
 
-from precision import flags_that_matter, not_native_reason  # noqa: E402
+from precision import flags_that_matter, not_native_reason
 
 
 def square_matmul_rate(multiply, size: int, seconds: float) -> float:

@@ -204,7 +204,7 @@ TEMPLATE_GROUPS = [
         "Every word you write proves you are a {inoun}.",
         "Go away, {inoun}, nobody asked you.",
         "You {iadj} little {inoun}.",
-        "{inoun_cap}.",
+        "{inoun_cap}, that is all you are.",
         "Your opinion is {iadj}, just like you.",
         "Give it up, {inoun}, you are an embarrassment.",
         "You have the brain of a {iadj} {inoun}.",

@@ -24,15 +24,14 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 
-from labels import ID2LABEL, LABEL2ID, LABELS, PROBLEM_TYPE  # noqa: E402
+from labels import ID2LABEL, LABEL2ID, LABELS, PROBLEM_TYPE
 
 HUB_MODEL_ID = "unitary/toxic-bert"
 DEMO_SEED = 1234
 # How the demo is trained: sentences per template (times the counterfactual groups) and passes.
 DEMO_TRAINING = {"per_template": 16, "epochs": 3}
-# The pretrained lower layers stay frozen too (see build_demo).
+# The embeddings and this many of the lowest encoder layers stay frozen (see build_demo).
 FROZEN_LAYERS = 2
 # Files worth downloading from a snapshot; the repo also holds other formats.
 HUB_PATTERNS = ["config.json", "*.safetensors", "pytorch_model.bin", "vocab.txt",
@@ -177,10 +176,9 @@ def build_demo(output: Path, epochs: int = DEMO_TRAINING["epochs"], per_template
         encoder, num_labels=len(LABELS), id2label=dict(ID2LABEL), label2id=dict(LABEL2ID),
         problem_type=PROBLEM_TYPE)
     examples = generate_examples(per_template, seed)
-    # The pretrained word embeddings stay as they are: the generated sentences name few
-    # words, and a word's meaning (a group's name above all) should not drift towards
-    # the labels of the templates it happened to appear in; the lowest encoder layers
-    # likewise. It also halves the work: about 80 s on two cores.
+    # The pretrained embeddings and lowest layers stay as they are: the generated sentences
+    # name few words, and a word's meaning (a group's name above all) should not drift
+    # towards the labels of the templates it happened to appear in. It also halves the work.
     model.bert.embeddings.requires_grad_(False)
     for layer in model.bert.encoder.layer[:FROZEN_LAYERS]:
         layer.requires_grad_(False)

@@ -22,14 +22,11 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 
-from compare_precision import DEFAULT_TEXTS, compare, load_texts, score  # noqa: E402
-from demo_data import generate_examples  # noqa: E402
-from precision import CHECK_FILE, INT8_MODEL_FILE, flags_that_matter, not_native_reason  # noqa: E402
+from compare_precision import DEFAULT_TEXTS, MAX_DIFF, compare, load_texts, score
+from demo_data import generate_examples
+from precision import CHECK_FILE, INT8_MODEL_FILE, flags_that_matter, not_native_reason
 
-MAX_DIFF = 0.02
 CALIBRATION_SEED = 7  # generated sentences, never the check texts
 
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from compare_precision import DEFAULT_TEXTS, compare, load_texts, main
+from compare_precision import DEFAULT_TEXTS, MAX_DIFF, compare, load_texts, main
 from precision import CHECK_FILE, INT8_MODEL_FILE, flags_that_matter, not_native_reason
 from support.servers import ROOT
 
@@ -25,7 +25,7 @@ def test_precision_agrees_with_fp32(demo_model_with_int8, precision):
     (ARTIFACTS / f"precision-{precision}.json").write_text(json.dumps(result, indent=2))  # the recorded figure
     assert result["precision"] == precision
     assert result["texts"] >= 40
-    assert result["max_abs_diff"] <= 0.02, result["max_abs_diff_per_label"]
+    assert result["max_abs_diff"] <= MAX_DIFF, result["max_abs_diff_per_label"]
     assert result["verdict_flips"] == []
 
 
@@ -44,7 +44,7 @@ def test_reduced_precision_handler_scores_spread_like_fp32(demo_model_with_int8,
     assert max(benign["scores"].values()) < 0.2 and toxic["scores"]["insult"] > 0.8
     for reference, reduced in zip(answers["fp32"], answers[precision]):
         assert reduced["model"]["precision"] == precision and reduced["is_toxic"] == reference["is_toxic"]
-        assert reduced["scores"] == pytest.approx(reference["scores"], abs=0.02)
+        assert reduced["scores"] == pytest.approx(reference["scores"], abs=MAX_DIFF)
 
 
 def test_archive_time_check_accepts_what_runs_natively_and_skips_the_rest(demo_model_with_int8):
@@ -54,7 +54,7 @@ def test_archive_time_check_accepts_what_runs_natively_and_skips_the_rest(demo_m
             assert check[precision] == {"precision": precision, "accepted": False, "skipped": reason}
         else:
             assert check[precision]["accepted"] is True
-            assert check[precision]["max_abs_diff"] <= check[precision]["max_diff_allowed"] == 0.02
+            assert check[precision]["max_abs_diff"] <= check[precision]["max_diff_allowed"] == MAX_DIFF
     assert check["cpu_flags"] == flags_that_matter()
     assert check["int8_build"]["outlier_channels"] > 0
 
