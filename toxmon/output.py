@@ -68,8 +68,9 @@ WRITERS = {"table": write_table, "json": write_jsonl, "csv": write_csv}
 
 def summary(rows, results, retries_honoured: int = 0) -> tuple[str, int]:
     """A few lines for people (standard error) and how many rows failed."""
-    failed = [(row, _problem(row, result)) for row, result in zip(rows, results) if _problem(row, result)]
-    scored = [result for row, result in zip(rows, results) if not _problem(row, result)]
+    problems = [(row, result, _problem(row, result)) for row, result in zip(rows, results)]
+    failed = [(row, problem) for row, _, problem in problems if problem]
+    scored = [result for _, result, problem in problems if not problem]
     toxic = sum(result["verdict"]["is_toxic"] for result in scored)
     by_label = Counter(label for result in scored for label in result["verdict"]["labels"])
     lines = [f"scored {len(scored)} of {len(rows)} texts: {toxic} toxic"
