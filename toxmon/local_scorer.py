@@ -12,39 +12,14 @@ from .api_client import ScoreError
 BATCH_SIZE = 16
 
 
-class _Context:
-    """The part of TorchServe's Context the handler uses; statuses are what it answered."""
-    model_name = "toxic-bert"
-
-    def __init__(self, model_dir: Path, handler_settings: dict):
-        self.system_properties = {"model_dir": str(model_dir), "gpu_id": None}
-        self.manifest = {"model": {"modelName": "toxic-bert", "modelVersion": "local"}}
-        self.model_yaml_config = {"handler": handler_settings}
-        self.metrics = _NoMetrics()
-        self.statuses = {}
-
-    def get_request_header(self, index, name):
-        return None
-
-    def set_response_status(self, code=200, phrase="", idx=0):
-        self.statuses[idx] = (code, phrase)
-
-
-class _NoMetrics:
-    def get_metric(self, *args, **kwargs):
-        return self
-
-    def add_or_update(self, *args, **kwargs):
-        pass
-
-
 class LocalScorer:
     def __init__(self, model_dir: Path, precision: str = "fp32", threshold: float | None = None):
+        from offline_context import OfflineContext
         from toxic_handler import ToxicHandler  # torch and TorchServe: only when scoring locally
         settings = {"precision": precision}
         if threshold is not None:
             settings["threshold"] = threshold
-        self.context = _Context(Path(model_dir), settings)
+        self.context = OfflineContext(Path(model_dir), settings, version="local")
         self.handler = ToxicHandler()
         self.handler.initialize(self.context)
 

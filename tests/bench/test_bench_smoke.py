@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from precision import cpu_has_native_bf16, flags_that_matter
-from support.servers import ROOT
+from support.servers import TOXMON
 
 # What this CPU runs natively, measured; the rest must be reported as skipped, never run emulated.
 NATIVE = ("fp32", "bf16", "int8") if cpu_has_native_bf16() else ("fp32", "int8")
@@ -28,7 +28,7 @@ def processes_working_in(directory: Path) -> list[int]:
 
 def test_harness_writes_json_markdown_png_and_stops_its_servers(demo_model_dir, tmp_path):
     work, results = tmp_path / "work", tmp_path / "results"
-    command = [sys.executable, str(ROOT / "bench" / "run_bench.py"), "--model-dir", str(demo_model_dir),
+    command = [TOXMON, "bench", "--model-dir", str(demo_model_dir),
                "--duration", "2", "--warmup", "0.5", "--concurrency", "1,2",
                "--output-dir", str(results), "--work-dir", str(work)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
@@ -47,14 +47,14 @@ def test_harness_writes_json_markdown_png_and_stops_its_servers(demo_model_dir, 
         assert run["cpu_s_per_request"] > 0 and run["peak_rss_mb"] > 0
     assert report["machine"]["cores"] and report["machine"]["versions"]["torch"]
     assert report["machine"]["cpu_flags"] == flags_that_matter() and "avx2" in report["machine"]["cpu_flags"]
-    assert "run_bench.py" in report["command"]
+    assert report["command"].startswith("toxmon bench --model-dir")
     assert "| tuned-ui | int8 | 2 |" in (results / "latest.md").read_text()
     assert (results / "latest.png").read_bytes()[:4] == b"\x89PNG"
     assert processes_working_in(work) == [], "the harness left servers running"
 
 
 def test_hardware_limit_measures_what_runs_natively_and_skips_the_rest(demo_model_dir):
-    command = [sys.executable, str(ROOT / "bench" / "hardware_limit.py"), "--model-dir", str(demo_model_dir),
+    command = [sys.executable, "-m", "toxmon.bench.hardware_limit", "--model-dir", str(demo_model_dir),
                "--seconds", "0.3"]
     # Generous but bounded on every CPU: an emulated bf16 product alone would take minutes.
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)

@@ -2,7 +2,7 @@
 
 The image runs handler/torchserve-entrypoint.sh with config/config.properties;
 here the same script runs with the same config, only its addresses and paths
-moved to free loopback ports and a temporary model store holding the demo archive.
+moved (TS_* variables) to free loopback ports and a temporary model store holding the demo archive.
 """
 
 import os
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-import torchserve_ctl
+from toxmon import torchserve_process
 from support.servers import ROOT, free_torchserve_ports
 
 
@@ -23,12 +23,9 @@ def test_image_entrypoint_serves_the_demo_archive(demo_store, tmp_path):
     shutil.copy(demo_store / "toxic-bert.mar", store / "toxic-bert.mar")
     ports = free_torchserve_ports()
     (tmp_path / "tmp").mkdir()
-    config = torchserve_ctl.render_config(tmp_path, store, ports, template=ROOT / "config" / "config.properties")
-    container_settings = {line.split("=", 1)[0] for line in (ROOT / "config" / "config.properties").read_text().splitlines()
-                          if "=" in line and not line.startswith("#")}
-    assert container_settings <= {line.split("=", 1)[0] for line in config.read_text().splitlines() if "=" in line}
-
-    env = {**os.environ, "TS_CONFIG": str(config), "MODEL_STORE": str(store),
+    # The image's own config file; only addresses and paths move, through TorchServe's TS_* variables.
+    env = {**os.environ, **torchserve_process.local_settings(store, ports),
+           "TS_CONFIG": str(ROOT / "config" / "config.properties"), "MODEL_STORE": str(store),
            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
            "TMPDIR": str(tmp_path / "tmp"), "TEMP": str(tmp_path / "tmp"), "LOG_LOCATION": str(tmp_path / "logs"),
            "METRICS_LOCATION": str(tmp_path / "logs"), "HF_HUB_OFFLINE": "1"}
@@ -36,14 +33,14 @@ def test_image_entrypoint_serves_the_demo_archive(demo_store, tmp_path):
     process = subprocess.Popen([str(ROOT / "handler" / "torchserve-entrypoint.sh")], cwd=tmp_path, env=env,
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        torchserve_ctl.wait_ready(ports.urls()["management"], 180, process)
-        model = torchserve_ctl.model_status(ports.urls()["management"])
-        assert model["batchSize"] == 16 and model["maxBatchDelay"] == 20  # the container's settings
+        torchserve_process.wait_ready(ports.urls()["management"], 180, process)
+        model = torchserve_process.model_status(ports.urls()["management"])
+        # Workers and batching from the archive's model-config.yaml.
+        assert model["batchSize"] == 16 and model["maxBatchDelay"] == 20 and len(model["workers"]) == 2
         reply = requests.post(f"{ports.urls()['inference']}/predictions/toxic-bert",
                               json={"text": "You worthless idiot."}, timeout=30)
         assert reply.status_code == 200 and reply.json()["is_toxic"] is True
         metrics = requests.get(f"{ports.urls()['metrics']}/metrics", timeout=10).text
         assert "ts_inference_requests_total" in metrics  # metrics_mode=prometheus in the container config
     finally:
-        torchserve_ctl.stop_group(process.pid)
-        process.wait(timeout=30)
+        torchserve_process.stop(process)

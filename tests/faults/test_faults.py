@@ -1,7 +1,6 @@
 """Faults under load: a slow model, a killed worker. Every request gets a result or a
 clear error within the timeout; none vanishes; the service comes back by itself."""
 
-import json
 import os
 import signal
 import threading
@@ -12,23 +11,35 @@ import pytest
 import requests
 import yaml
 
-import torchserve_ctl
+from toxmon import torchserve_process
 from support.http import metric_sum, scrape
 from support.servers import ROOT, free_torchserve_ports, make, running_torchserve, running_ui
 
 CLEAR_ERRORS = {"model_unavailable", "model_server_error", "model_timeout", "overloaded"}
 
 
-@pytest.fixture(scope="module")
-def slow_store(demo_model_dir):
-    """The demo archive with the handler's test-only delay: 3 s per batch."""
+def slow_archive(model_dir, name, **serving):
+    """The demo archive with the handler's test-only delay (3 s per batch), built with
+    `make archive` from a model config changed by `serving` (workers, batching)."""
     config = yaml.safe_load((ROOT / "handler" / "model-config.yaml").read_text())
     config["handler"]["test_delay_seconds"] = 3
-    config_path = ROOT / "build" / "test" / "model-config-slow.yaml"
+    config.update(serving)
+    config_path = ROOT / "build" / "test" / f"model-config-{name}.yaml"
     config_path.write_text(yaml.safe_dump(config))
-    store = ROOT / "build" / "test" / "model-store-slow"
-    make("archive", f"MODEL_DIR={demo_model_dir}", f"ARCHIVE_DIR={store}", f"MODEL_CONFIG={config_path}")
+    store = ROOT / "build" / "test" / f"model-store-{name}"
+    make("archive", "MODEL_SOURCE=demo", f"MODEL_DIR={model_dir}", f"ARCHIVE_DIR={store}", f"MODEL_CONFIG={config_path}")
     return store
+
+
+@pytest.fixture(scope="module")
+def slow_store(demo_model_dir):
+    return slow_archive(demo_model_dir, "slow")
+
+
+@pytest.fixture(scope="module")
+def slow_serial_store(demo_model_dir):
+    """The queue is under test, not batching or worker count: one worker taking one request at a time."""
+    return slow_archive(demo_model_dir, "slow-serial", minWorkers=1, maxWorkers=1, batchSize=1, maxBatchDelay=1)
 
 
 def post(url, text="hello", timeout=30):
@@ -83,7 +94,7 @@ def test_killed_workers_are_restarted_and_every_request_is_answered(demo_store, 
             running_ui(ports, tmp_path / "ui", extra_env={"READ_TIMEOUT_SECONDS": "10"}) as ui:
         api = f"{ui.url}/api/v1/toxicity"
         management = ports.urls()["management"]
-        old_pids = [w["pid"] for w in torchserve_ctl.model_status(management)["workers"]]
+        old_pids = [w["pid"] for w in torchserve_process.model_status(management)["workers"]]
         assert len(old_pids) == 2
         sent, outcomes, stop = [0], [], threading.Event()  # outcomes: (started, status, body, seconds)
 
@@ -102,7 +113,7 @@ def test_killed_workers_are_restarted_and_every_request_is_answered(demo_store, 
             os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:  # wait for TorchServe to start new workers
-            status = torchserve_ctl.model_status(management) or {}
+            status = torchserve_process.model_status(management) or {}
             now = status.get("workers", [])
             if (len(now) == len(old_pids) and all(w.get("status") == "READY" for w in now)
                     and not set(old_pids) & {w.get("pid") for w in now}):
@@ -127,16 +138,9 @@ def test_killed_workers_are_restarted_and_every_request_is_answered(demo_store, 
     assert len(after) >= 20 and set(after) == {200}, f"after recovery: {after}"
 
 
-# The queue is under test, not batching or worker count: one worker taking one request at a time.
-ONE_AT_A_TIME = {"toxic-bert": {"1.0": {"defaultVersion": True, "marName": "toxic-bert.mar", "minWorkers": 1,
-                                        "maxWorkers": 1, "batchSize": 1, "maxBatchDelay": 1,
-                                        "responseTimeout": 30}}}
-
-
-def test_full_job_queue_sheds_with_503_and_recovers(slow_store, tmp_path):
+def test_full_job_queue_sheds_with_503_and_recovers(slow_serial_store, tmp_path):
     ports = free_torchserve_ports()
-    overrides = {"job_queue_size": "2", "models": json.dumps(ONE_AT_A_TIME)}
-    with running_torchserve(slow_store, tmp_path / "ts", ports=ports, overrides=overrides), \
+    with running_torchserve(slow_serial_store, tmp_path / "ts", ports=ports, settings={"job_queue_size": 2}), \
             running_ui(ports, tmp_path / "ui", extra_env={"READ_TIMEOUT_SECONDS": "20"}) as ui:
         api = f"{ui.url}/api/v1/toxicity"
         with ThreadPoolExecutor(max_workers=10) as pool:

@@ -32,12 +32,12 @@ def test_precision_agrees_with_fp32(demo_model_with_int8, precision):
 @pytest.mark.parametrize("precision", ["bf16", "int8"])
 def test_reduced_precision_handler_scores_spread_like_fp32(demo_model_with_int8, precision):
     """On the demo model scores spread from ~0 to ~1, so a runner returning constants cannot pass."""
-    from support.fake_context import FakeContext
+    from offline_context import OfflineContext
     from toxic_handler import ToxicHandler
     texts = [{"body": "Thank you for the lovely dinner."}, {"body": "You are a stupid worthless idiot."}]
     answers = {}
     for name in ("fp32", precision):
-        handler, context = ToxicHandler(), FakeContext(demo_model_with_int8, {"precision": name})
+        handler, context = ToxicHandler(), OfflineContext(demo_model_with_int8, {"precision": name})
         handler.initialize(context)
         answers[name] = handler.handle(texts, context)
     benign, toxic = answers["fp32"]

@@ -14,7 +14,7 @@ import requests
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from support.fake_context import FakeContext
+from offline_context import OfflineContext
 from support.hub import LocalHub, build_hub_snapshot
 from support.servers import ROOT, free_port
 from toxic_handler import ToxicHandler
@@ -49,7 +49,7 @@ def provenance(model_dir):
 
 def served_scores(model_dir):
     """Scores through the handler's own code (Rust tokenizer from tokenizer.json, fp32)."""
-    handler, context = ToxicHandler(), FakeContext(model_dir, {"precision": "fp32"})
+    handler, context = ToxicHandler(), OfflineContext(model_dir, {"precision": "fp32"})
     handler.initialize(context)
     return [v for r in handler.handle([{"body": t} for t in TEXTS], context) for v in r["scores"].values()]
 
@@ -196,7 +196,7 @@ def test_make_run_serves_a_snapshot_directory_as_the_real_model(hub_snapshot, tm
 
         second = make("run", *variables, env=env)  # everything prepared is reused
         assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
-        assert "prepare_model.py" not in second.stdout and "torch-model-archiver" not in second.stdout
+        assert "model up to date, precision check up to date, archive up to date" in second.stdout
         assert {path: path.stat().st_mtime_ns for path in prepared} == prepared
         assert requests.post(f"http://127.0.0.1:{ui_port}/api/v1/toxicity", json={"text": "hello"},
                              timeout=30).json()["model"] == "unitary/toxic-bert"

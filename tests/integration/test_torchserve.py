@@ -18,12 +18,12 @@ def test_model_is_ready_with_two_workers(torchserve):
     status = torchserve.process.poll()
     assert status is None
     import time
-    import torchserve_ctl
+    from toxmon import torchserve_process
     # Ready means one READY worker; the second may still be loading (TorchServe shows it
     # as UNLOADING until then) when this is the first test to use the server.
     deadline = time.monotonic() + 120
     while True:
-        model = torchserve_ctl.model_status(torchserve.management_url)
+        model = torchserve_process.model_status(torchserve.management_url)
         if [w["status"] for w in model["workers"]] == ["READY", "READY"] or time.monotonic() > deadline:
             break
         time.sleep(1)

@@ -4,12 +4,12 @@ import time
 import pytest
 import requests
 
-import monitoring_ctl
+from toxmon import monitoring
 from support.servers import free_port
 
 
 def local_targets(ts_ports, ui_url, ports):
-    return monitoring_ctl.Targets(
+    return monitoring.Targets(
         torchserve=f"127.0.0.1:{ts_ports.metrics}", ui=ui_url.removeprefix("http://"),
         node=f"127.0.0.1:{ports.node}", alertmanager=f"127.0.0.1:{ports.alertmanager}",
         prometheus=f"127.0.0.1:{ports.prometheus}")
@@ -18,16 +18,16 @@ def local_targets(ts_ports, ui_url, ports):
 @contextlib.contextmanager
 def running_monitoring(run_dir, ts_ports, ui_url, webhook_url, **options):
     """Prometheus, Alertmanager and node-exporter on free ports, fast intervals, always stopped."""
-    ports = monitoring_ctl.MonitoringPorts(free_port(), free_port(), free_port())
+    ports = monitoring.MonitoringPorts(free_port(), free_port(), free_port())
     run_dir.mkdir(parents=True, exist_ok=True)
     options = {"scrape_interval": "1s", "evaluation_interval": "1s", **options}
-    processes = monitoring_ctl.start(run_dir, ports, local_targets(ts_ports, ui_url, ports), webhook_url, **options)
     try:
+        monitoring.start(run_dir, ports, local_targets(ts_ports, ui_url, ports), webhook_url, **options)
         # Prometheus applies discovered targets only every few seconds after start.
         wait_until(lambda: len(query(ports.prometheus, "up")) == 5, 60, message="all targets scraped")
         yield ports
     finally:
-        monitoring_ctl.stop_processes(processes)
+        monitoring.stop(run_dir)
 
 
 def query(prometheus_port, expr):

@@ -6,7 +6,7 @@ import re
 
 import requests
 
-import monitoring_ctl
+from toxmon import monitoring
 from monitoring.conftest import query, running_monitoring, wait_until
 from support.servers import free_torchserve_ports, running_torchserve, running_ui
 from support.webhook_sink import WebhookSink
@@ -24,14 +24,14 @@ def active_alertmanager_alerts(port, name):
 
 
 def test_torchserve_down_alert_fires_and_resolves(demo_store, tmp_path, monkeypatch):
-    render = monitoring_ctl.render_prometheus_config
+    render = monitoring.render_prometheus_config
 
     def render_with_short_for(run_dir, *args, **kwargs):
         path = render(run_dir, *args, **kwargs)
         shorten_for_clauses(run_dir)
         return path
 
-    monkeypatch.setattr(monitoring_ctl, "render_prometheus_config", render_with_short_for)
+    monkeypatch.setattr(monitoring, "render_prometheus_config", render_with_short_for)
     ts_ports = free_torchserve_ports()
     with contextlib.ExitStack() as stack:
         sink = stack.enter_context(WebhookSink())

@@ -1,11 +1,10 @@
 """The stress-test picture: one command turns a time window in Prometheus into a PNG."""
 
 import subprocess
-import sys
 
 import pytest
 
-from support.servers import ROOT
+from support.servers import TOXMON
 
 
 # The picture drawn from a real stress run at the shipped scrape interval is tested in
@@ -19,13 +18,13 @@ from support.servers import ROOT
     (60, 60, "240s"),
 ])
 def test_rate_window_holds_at_least_four_scrapes(span, scrape, window):
-    from metrics_report import rate_window
+    from toxmon.metrics_report import rate_window
     assert rate_window(span, max(1.0, span / 300), scrape) == window
 
 
 def test_report_fails_clearly_when_prometheus_is_unreachable(tmp_path):
     from support.servers import free_port
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "metrics_report.py"),
+    result = subprocess.run([TOXMON, "metrics-report",
                              "--prometheus", f"http://127.0.0.1:{free_port()}", "--last", "1m",
                              "--output", str(tmp_path / "x.png")], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1 and result.stderr.startswith("error:")

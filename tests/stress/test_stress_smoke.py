@@ -1,6 +1,6 @@
 """The brief's scenario in the suite, as `make stress` runs it, watched by Prometheus as shipped.
 
-90 s at 100 requests/minute through scripts/stress.py (what `make stress` calls), with
+90 s at 100 requests/minute through `toxmon stress` (what `make stress` calls), with
 Prometheus scraping every 15 s as in monitoring/prometheus/prometheus.yml, then the metrics
 picture it draws at the end: every panel must have data. (A 1-second scrape once hid that
 the picture's rate window held a single sample at the shipped interval: blank panels.)
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from monitoring.conftest import query, running_monitoring, wait_until
-from support.servers import ROOT, free_port
+from support.servers import TOXMON, free_port
 
 STRESS = Path(__file__).parent
 RUN_SECONDS = 90
@@ -36,7 +36,7 @@ def shipped_monitoring(torchserve, ui_server, tmp_path_factory):
 def stress_run(ui_server, shipped_monitoring, tmp_path_factory):
     output = tmp_path_factory.mktemp("stress")
     prometheus = f"http://127.0.0.1:{shipped_monitoring.prometheus}"
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "stress.py"), "--host", ui_server.url,
+    result = subprocess.run([TOXMON, "stress", "--host", ui_server.url,
                              "--duration", f"{RUN_SECONDS}s", "--p95-ms", "2000", "--prometheus", prometheus,
                              "--output-dir", str(output)], capture_output=True, text=True, timeout=600)
     return result, output, prometheus
@@ -45,7 +45,7 @@ def stress_run(ui_server, shipped_monitoring, tmp_path_factory):
 def test_prometheus_scrapes_at_the_shipped_interval(shipped_monitoring):
     targets = wait_until(lambda: query(shipped_monitoring.prometheus, "up"), 60, message="targets")
     assert len(targets) == 5
-    from metrics_report import scrape_interval_seconds
+    from toxmon.metrics_report import scrape_interval_seconds
     assert scrape_interval_seconds(f"http://127.0.0.1:{shipped_monitoring.prometheus}") == 15
 
 
@@ -66,7 +66,7 @@ def test_the_run_ends_with_a_metrics_picture_whose_every_panel_has_data(stress_r
     picture = output / "metrics.png"
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", result.stdout[-2000:] + result.stderr[-2000:]
     # The same report again, read as data: how many points each line of each panel got.
-    report = subprocess.run([sys.executable, str(ROOT / "scripts" / "metrics_report.py"), "--prometheus",
+    report = subprocess.run([TOXMON, "metrics-report", "--prometheus",
                              prometheus, "--last", f"{RUN_SECONDS + 30}s", "--output", str(output / "again.png")],
                             capture_output=True, text=True, timeout=120)
     assert report.returncode == 0, report.stderr

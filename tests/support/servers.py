@@ -2,21 +2,24 @@
 
 import contextlib
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import torchserve_ctl
-import ui_ctl
-from local_ports import free_port  # noqa: F401  (re-exported for the tests)
+from toxmon import torchserve_process
+from toxmon import ui_process
+from toxmon.ports import free_port  # noqa: F401  (re-exported for the tests)
 
 ROOT = Path(__file__).resolve().parents[2]
+# The console script, as a user runs it (installed into the venv with the project).
+TOXMON = str(Path(sys.executable).parent / "toxmon")
 
 
 @dataclass
 class TorchServe:
     process: subprocess.Popen
     run_dir: Path
-    ports: torchserve_ctl.Ports
+    ports: torchserve_process.Ports
     ready_seconds: float
 
     @property
@@ -25,7 +28,7 @@ class TorchServe:
 
     @property
     def predictions_url(self) -> str:
-        return f"{self.inference_url}/predictions/{torchserve_ctl.MODEL_NAME}"
+        return f"{self.inference_url}/predictions/{torchserve_process.MODEL_NAME}"
 
     @property
     def management_url(self) -> str:
@@ -36,28 +39,27 @@ class TorchServe:
         return f"http://127.0.0.1:{self.ports.metrics}/metrics"
 
     def stop(self) -> None:
-        torchserve_ctl.stop_group(self.process.pid)
-        self.process.wait(timeout=30)
+        torchserve_process.stop(self.process)
 
 
-def free_torchserve_ports() -> torchserve_ctl.Ports:
-    return torchserve_ctl.Ports(*(free_port() for _ in range(5)))
+def free_torchserve_ports() -> torchserve_process.Ports:
+    return torchserve_process.Ports(*(free_port() for _ in range(5)))
 
 
 @contextlib.contextmanager
-def running_torchserve(model_store: Path, run_dir: Path, overrides: dict | None = None,
-                       timeout: float = 240, ports: torchserve_ctl.Ports | None = None):
+def running_torchserve(model_store: Path, run_dir: Path, settings: dict | None = None,
+                       timeout: float = 240, ports: torchserve_process.Ports | None = None):
     """A TorchServe serving toxic-bert from `model_store`, stopped on exit even on failure."""
     ports = ports or free_torchserve_ports()
-    process = torchserve_ctl.start(run_dir, model_store, ports, overrides)
+    process = torchserve_process.start(run_dir, model_store, ports, settings)
     server = None
     try:
-        seconds = torchserve_ctl.wait_ready(ports.urls()["management"], timeout, process, run_dir)
+        seconds = torchserve_process.wait_ready(ports.urls()["management"], timeout, process,
+                                                run_dir.resolve() / "logs" / "console.log")
         server = TorchServe(process, run_dir, ports, seconds)
         yield server
     finally:
-        torchserve_ctl.stop_group(process.pid)
-        process.wait(timeout=30)
+        torchserve_process.stop(process)
 
 
 def make(*args: str, timeout: float = 900) -> None:
@@ -75,14 +77,13 @@ class UiServer:
 
 
 @contextlib.contextmanager
-def running_ui(ts_ports: torchserve_ctl.Ports, run_dir: Path, extra_env: dict | None = None):
+def running_ui(ts_ports: torchserve_process.Ports, run_dir: Path, extra_env: dict | None = None):
     """The UI under gunicorn on a free port, talking to TorchServe at `ts_ports`."""
     port = free_port()
-    process = ui_ctl.start(run_dir, ts_ports, port, extra_env)
+    process = ui_process.start(run_dir, ts_ports, port, extra_env)
     try:
         url = f"http://127.0.0.1:{port}"
-        ui_ctl.wait_healthy(url, 30, process)
+        ui_process.wait_healthy(url, 30, process)
         yield UiServer(process, url, run_dir)
     finally:
-        torchserve_ctl.stop_group(process.pid)
-        process.wait(timeout=30)
+        torchserve_process.stop(process)

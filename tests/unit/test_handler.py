@@ -8,12 +8,12 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from handler_settings import HandlerSettings
 from labels import LABELS
-from support.fake_context import FakeContext
+from offline_context import OfflineContext
 from toxic_handler import ToxicHandler
 
 
 def make_handler(model_dir, **settings):
-    context = FakeContext(model_dir, settings)
+    context = OfflineContext(model_dir, settings)
     handler = ToxicHandler()
     handler.initialize(context)
     return handler, context

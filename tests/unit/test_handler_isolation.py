@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import toxic_handler
 from request_parsing import InputError, check_text, extract_text
-from support.fake_context import FakeContext
+from offline_context import OfflineContext
 from support.hostile_text import any_text
 from toxic_handler import ToxicHandler
 
@@ -24,12 +24,12 @@ ORDINARY = {"body": {"text": "an ordinary sentence about the weather"}}
 @pytest.fixture(scope="module")
 def handler(tiny_model_dir):
     handler = ToxicHandler()
-    handler.initialize(FakeContext(tiny_model_dir))
+    handler.initialize(OfflineContext(tiny_model_dir))
     return handler
 
 
 def handle(handler, requests, headers=None):
-    context = FakeContext(handler.context.system_properties["model_dir"])
+    context = OfflineContext(handler.context.system_properties["model_dir"])
     context.headers = headers or {}
     handler.context = context
     return handler.handle(requests, context), context

@@ -5,34 +5,38 @@ import subprocess
 
 from support.servers import ROOT
 
-LOCAL = (ROOT / "config" / "config.local.properties").read_text()
-CONTAINER = (ROOT / "config" / "config.properties").read_text()
+CONFIG = (ROOT / "config" / "config.properties").read_text()
 
 
 def settings(text):
     return dict(line.split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#"))
 
 
-def test_local_torchserve_binds_loopback_only():
-    local = settings(LOCAL)
-    for key in ("inference_address", "management_address", "metrics_address"):
+def local_run(tmp_path):
+    """What a local TorchServe gets: the one config file, overridden by these TS_* variables."""
+    from toxmon import torchserve_process
+    return torchserve_process.local_settings(tmp_path / "store", torchserve_process.Ports())
+
+
+def test_local_torchserve_binds_loopback_only(tmp_path):
+    local = local_run(tmp_path)
+    for key in ("TS_INFERENCE_ADDRESS", "TS_MANAGEMENT_ADDRESS", "TS_METRICS_ADDRESS"):
         assert local[key].startswith("http://127.0.0.1:"), key
-    assert local["grpc_inference_address"] == local["grpc_management_address"] == "127.0.0.1"
+    assert local["TS_GRPC_INFERENCE_ADDRESS"] == local["TS_GRPC_MANAGEMENT_ADDRESS"] == "127.0.0.1"
+    # TorchServe applies TS_* variables only when the file allows it; allowed_urls needs its own switch.
+    assert settings(CONFIG)["enable_envvars_config"] == settings(CONFIG)["use_env_allowed_urls"] == "true"
 
 
-def test_token_auth_off_registration_off_and_urls_limited_in_both_configs():
-    for text in (LOCAL, CONTAINER):
-        values = settings(text)
-        assert values["disable_token_authorization"] == "true"  # ports private instead (README)
-        assert values["enable_model_api"] == "false"
-        assert re.fullmatch(r"file://(MODEL_STORE|/home/model-server/model-store)/\.\*", values["allowed_urls"])
-        assert int(values["job_queue_size"]) > 0  # bounded queue: 503 beyond it
+def test_token_auth_off_registration_off_and_urls_limited():
+    values = settings(CONFIG)
+    assert values["disable_token_authorization"] == "true"  # ports private instead (docs/decisions.md)
+    assert values["enable_model_api"] == "false"
+    assert values["allowed_urls"] == "file:///home/model-server/model-store/.*"
+    assert int(values["job_queue_size"]) > 0  # bounded queue: 503 beyond it
 
 
-def test_rendered_local_config_keeps_allowed_urls_to_the_store(tmp_path):
-    import torchserve_ctl
-    config = torchserve_ctl.render_config(tmp_path, tmp_path / "store", torchserve_ctl.Ports())
-    assert f"allowed_urls=file://{tmp_path / 'store'}/.*" in config.read_text()
+def test_a_local_run_allows_urls_of_its_own_store_only(tmp_path):
+    assert local_run(tmp_path)["TS_ALLOWED_URLS"] == f"file://{tmp_path / 'store'}/.*"
 
 
 SECRET_PATTERNS = [

@@ -3,12 +3,20 @@ per-client rate limit. Beyond either, callers get 503 or 429 with Retry-After at
 once, instead of waiting in a queue that grows without bound.
 
 Both are per gunicorn worker process (no shared state to keep consistent):
-with W workers the effective limits are W times the configured ones.
+with W workers the effective limits are W times the configured ones. The rate
+limit uses the `limits` library rather than a hand-written token bucket: it is
+what Flask-Limiter counts with, and moving the counters to Redis or memcached
+(one limit across workers and replicas) is a change of its storage, not of this
+code. Flask-Limiter itself was not taken: its decorators and its own 429 page
+would sit beside errors.py, and both the page and the API already pass through
+admit() in scoring.py.
 """
 
+import math
 import threading
 import time
-from collections import OrderedDict
+
+import limits
 
 from .errors import overloaded, rate_limited
 
@@ -30,26 +38,18 @@ class InFlightLimit:
 
 
 class RateLimiter:
-    """A token bucket per client address: `per_minute` requests, bursts up to `burst`."""
+    """`per_minute` requests per client address, in bursts of at most a sixth of it per
+    10 seconds. Counted by `limits` (the library under Flask-Limiter) with moving windows
+    in memory, which it expires by itself, so idle clients cost nothing."""
 
-    MAX_CLIENTS = 10_000  # oldest buckets are dropped beyond this, so memory stays bounded
-
-    def __init__(self, per_minute: int, burst: int | None = None):
-        self.rate = per_minute / 60.0
-        self.burst = burst or max(1, per_minute // 6)
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-        self._lock = threading.Lock()
+    def __init__(self, per_minute: int):
+        self._items = [] if per_minute <= 0 else [
+            limits.RateLimitItemPerSecond(max(1, per_minute // 6), 10),  # the burst
+            limits.RateLimitItemPerMinute(per_minute)]
+        self._limiter = limits.strategies.MovingWindowRateLimiter(limits.storage.MemoryStorage())
 
     def check(self, client: str) -> None:
-        if self.rate <= 0:
-            return
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.pop(client, (float(self.burst), now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens < 1:
-                self._buckets[client] = (tokens, now)
-                raise rate_limited(max(1, int((1 - tokens) / self.rate + 0.999)))
-            self._buckets[client] = (tokens - 1, now)
-            while len(self._buckets) > self.MAX_CLIENTS:
-                self._buckets.popitem(last=False)
+        for item in self._items:
+            if not self._limiter.hit(item, client):
+                reset_at, _ = self._limiter.get_window_stats(item, client)
+                raise rate_limited(max(1, math.ceil(reset_at - time.time())))

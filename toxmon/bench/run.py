@@ -1,10 +1,10 @@
 """Side-by-side benchmark: naive baseline vs TorchServe stock vs this project's tuned serving.
 
     make bench                                   # bert-base-shaped model, 30 s per level
-    .venv/bin/python bench/run_bench.py --model-dir build/models/bench-base --duration 30
+    toxmon bench --model-dir build/models/bench-base --duration 30
 
 Every configuration serves the same model to the same texts, driven by the
-same light load generator (bench/loadgen.py) at each concurrency, in one run
+same light load generator (toxmon/bench/loadgen.py) at each concurrency, in one run
 on one machine; servers are started one after the other and always stopped.
 Results: bench/results/<time>.json, latest.json, latest.md, latest.png.
 """
@@ -23,14 +23,16 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "bench"), str(ROOT / "handler")]
+import yaml
+from precision import flags_that_matter, not_native_reason
 
-import torchserve_ctl  # noqa: E402
-import ui_ctl  # noqa: E402
-from loadgen import run_load  # noqa: E402
-from local_ports import free_port  # noqa: E402
-from precision import flags_that_matter, not_native_reason  # noqa: E402
+from .. import archive, torchserve_process, ui_process
+from ..checkout import root
+from ..ports import free_port
+from .loadgen import run_load
+from .publish import publish
+
+ROOT = root()
 
 CONFIGS = ("naive", "torchserve-stock", "tuned-torchserve", "tuned-ui")
 STOCK_CONFIG = ROOT / "bench" / "torchserve-stock.properties"
@@ -124,7 +126,7 @@ def naive_server(model_dir: Path, run_dir: Path):
     port = free_port()
     run_dir.mkdir(parents=True, exist_ok=True)
     log = open(run_dir / "naive.log", "ab")
-    process = subprocess.Popen([sys.executable, str(ROOT / "bench" / "naive_server.py"), str(model_dir), str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "toxmon.bench.naive_server", str(model_dir), str(port)],
                                cwd=run_dir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                                env={**os.environ, "HF_HUB_OFFLINE": "1"})
     try:
@@ -132,36 +134,34 @@ def naive_server(model_dir: Path, run_dir: Path):
         wait_for_prediction(url, 300, process)
         yield url, [process.pid]
     finally:
-        torchserve_ctl.stop_group(process.pid)
-        process.wait(timeout=30)
+        torchserve_process.stop(process)
 
 
 @contextlib.contextmanager
-def torchserve(model_store: Path, run_dir: Path, template: Path | None):
-    ports = torchserve_ctl.Ports(*(free_port() for _ in range(5)))
-    process = torchserve_ctl.start(run_dir, model_store, ports, template=template)
+def torchserve(model_store: Path, run_dir: Path, config: Path | None):
+    ports = torchserve_process.Ports(*(free_port() for _ in range(5)))
+    process = torchserve_process.start(run_dir, model_store, ports, config=config)
     try:
-        torchserve_ctl.wait_ready(ports.urls()["management"], 300, process, run_dir)
-        url = f"{ports.urls()['inference']}/predictions/{torchserve_ctl.MODEL_NAME}"
+        torchserve_process.wait_ready(ports.urls()["management"], 300, process,
+                                      run_dir.resolve() / "logs" / "console.log")
+        url = f"{ports.urls()['inference']}/predictions/{torchserve_process.MODEL_NAME}"
         wait_for_prediction(url, 60, process)
         yield url, ports, process.pid
     finally:
-        torchserve_ctl.stop_group(process.pid)
-        process.wait(timeout=30)
+        torchserve_process.stop(process)
 
 
 @contextlib.contextmanager
 def ui_in_front(ts_ports, run_dir: Path):
     port = free_port()
-    process = ui_ctl.start(run_dir, ts_ports, port)
+    process = ui_process.start(run_dir, ts_ports, port)
     try:
         base = f"http://127.0.0.1:{port}"
-        ui_ctl.wait_healthy(base, 60, process)
+        ui_process.wait_healthy(base, 60, process)
         wait_for_prediction(f"{base}/api/v1/toxicity", 60, process)
         yield f"{base}/api/v1/toxicity", process.pid
     finally:
-        torchserve_ctl.stop_group(process.pid)
-        process.wait(timeout=30)
+        torchserve_process.stop(process)
 
 
 # --- measuring ------------------------------------------------------------------------
@@ -202,9 +202,18 @@ def machine_info() -> dict:
             "kernel": platform.release(), "versions": versions}
 
 
-def build_archive(model_dir: Path, store: Path, precision: str) -> Path:
-    subprocess.run(["make", "--no-print-directory", "archive", f"MODEL_DIR={model_dir}", f"ARCHIVE_DIR={store}",
-                    f"PRECISION={precision}"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+def build_archive(model_dir: Path, store: Path, precision: str, stock: bool = False) -> Path:
+    """The archive as `toxmon archive` builds it; `stock` keeps only the handler's settings,
+    so TorchServe serves it with its defaults (one worker per core, no batching)."""
+    if archive.needs_precision_files(precision):
+        archive.prepare_precision_files(model_dir)
+    config = None
+    if stock:
+        shipped = yaml.safe_load((ROOT / "handler" / "model-config.yaml").read_text())
+        config = store.parent / f"{store.name}-model-config.yaml"
+        store.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text(yaml.safe_dump({"handler": shipped["handler"]}))
+    archive.build_archive(archive.ArchiveRequest(model_dir, store, precision, config_file=config))
     return store
 
 
@@ -290,9 +299,9 @@ def main(argv=None) -> int:
     levels = [int(c) for c in args.concurrency.split(",")]
     texts = json.loads(args.texts.read_text())["texts"]
     if not (args.model_dir / "config.json").is_file():
-        parser.error(f"{args.model_dir} has no model: make bench prepares one with handler/prepare_model.py --bench-base")
+        parser.error(f"{args.model_dir} has no model: `toxmon model --source bench-base` prepares one")
     model_config = json.loads((args.model_dir / "config.json").read_text())
-    stock_store = build_archive(args.model_dir, args.work_dir / "store-stock", "fp32")
+    stock_store = build_archive(args.model_dir, args.work_dir / "store-stock", "fp32", stock=True)
 
     precisions, skipped = [], {}
     for precision in (p for p in args.precisions.split(",") if p):
@@ -331,7 +340,8 @@ def main(argv=None) -> int:
             runs += direct + through_ui
 
     created = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    report = {"created": created, "command": " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv]),
+    arguments = sys.argv[1:] if argv is None else argv
+    report = {"created": created, "command": " ".join(["toxmon bench", *map(shlex.quote, arguments)]),
               "machine": machine_info(),
               "model": {"name": model_config.get("toxicity_monitor", {}).get("name", "unknown"),
                         "layers": model_config.get("num_hidden_layers"), "hidden": model_config.get("hidden_size")},
@@ -343,6 +353,8 @@ def main(argv=None) -> int:
         path.write_text(json.dumps(report, indent=2) + "\n")
     (args.output_dir / "latest.md").write_text(markdown(report))
     chart(report, args.output_dir / "latest.png")
+    if args.output_dir == (ROOT / "bench" / "results").resolve():  # the project's results, not a test's
+        publish(markdown(report), ROOT / "docs" / "performance.md")
     print(markdown(report))
     return 0
 

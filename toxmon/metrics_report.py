@@ -1,7 +1,7 @@
 """Render the key metrics of a time window (a stress run) from Prometheus into one PNG.
 
-    python scripts/metrics_report.py --prometheus http://127.0.0.1:9090 --last 10m --output report.png
-    python scripts/metrics_report.py --start 2026-11-22T03:00:00Z --end 2026-11-22T03:10:00Z ...
+    toxmon metrics-report --prometheus http://127.0.0.1:9090 --last 10m --output report.png
+    toxmon metrics-report --start 2026-11-22T03:00:00Z --end 2026-11-22T03:10:00Z ...
 
 Six panels: request rate, latency percentiles, errors, CPU, memory, batch size.
 The rate window comes from the scrape interval Prometheus really uses (at

@@ -8,7 +8,6 @@ only the targets, intervals and the webhook URL rewritten for a local run.
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import time
 import urllib.error
@@ -18,9 +17,11 @@ from pathlib import Path
 
 import yaml
 
-from torchserve_ctl import ROOT, Ports, stop_group, stop_pid_file
+from . import supervise
+from .checkout import root
+from .torchserve_process import Ports
 
-MONITORING = ROOT / "monitoring"
+MONITORING = root() / "monitoring"
 BINARIES = {"prometheus": "prometheus", "alertmanager": "prometheus-alertmanager",
             "node": "prometheus-node-exporter"}
 
@@ -82,52 +83,54 @@ def render_alertmanager_config(run_dir: Path, webhook_url: str, group_wait: str 
     return path
 
 
-def _spawn(name: str, args: list[str], run_dir: Path) -> subprocess.Popen:
+def _binary(name: str) -> str:
     binary = shutil.which(BINARIES[name])
     if binary is None:
-        raise RuntimeError(f"{BINARIES[name]} is not installed: run scripts/install-system-deps.sh")
-    log = open(run_dir / f"{name}.log", "ab")
-    process = subprocess.Popen([binary, *args], cwd=run_dir, stdout=log, stderr=subprocess.STDOUT,
-                               stdin=subprocess.DEVNULL, start_new_session=True)
-    (run_dir / f"{name}.pid").write_text(str(process.pid))
-    return process
+        raise RuntimeError(f"{BINARIES[name]} is not installed: run `make system-deps`")
+    return binary
+
+
+def programs(run_dir: Path, ports: MonitoringPorts, prometheus_config: Path,
+             alertmanager_config: Path) -> list[supervise.Program]:
+    return [
+        supervise.Program("node", [_binary("node"), f"--web.listen-address=127.0.0.1:{ports.node}"], run_dir),
+        supervise.Program("alertmanager", [
+            _binary("alertmanager"), f"--config.file={alertmanager_config}",
+            f"--storage.path={run_dir / 'alertmanager-data'}",
+            f"--web.listen-address=127.0.0.1:{ports.alertmanager}",
+            "--cluster.listen-address=",  # no clustering: it would bind every interface
+        ], run_dir),
+        supervise.Program("prometheus", [
+            _binary("prometheus"), f"--config.file={prometheus_config}",
+            f"--storage.tsdb.path={run_dir / 'prometheus-data'}",
+            f"--web.listen-address=127.0.0.1:{ports.prometheus}", "--storage.tsdb.retention.time=7d",
+        ], run_dir),
+    ]
 
 
 def start(run_dir: Path, ports: MonitoringPorts, targets: Targets, webhook_url: str,
           scrape_interval: str | None = None, evaluation_interval: str | None = None,
-          group_wait: str | None = None) -> dict[str, subprocess.Popen]:
+          group_wait: str | None = None) -> None:
+    """Start the three under supervisord in `run_dir`; block until each answers."""
     run_dir = run_dir.resolve()
     for sub in ("prometheus-data", "alertmanager-data"):
         (run_dir / sub).mkdir(parents=True, exist_ok=True)
     prometheus_config = render_prometheus_config(run_dir, targets, scrape_interval, evaluation_interval)
     alertmanager_config = render_alertmanager_config(run_dir, webhook_url, group_wait)
-    processes = {}
+    supervise.start(run_dir, programs(run_dir, ports, prometheus_config, alertmanager_config))
     try:
-        processes["node"] = _spawn("node", [f"--web.listen-address=127.0.0.1:{ports.node}"], run_dir)
-        processes["alertmanager"] = _spawn("alertmanager", [
-            f"--config.file={alertmanager_config}", f"--storage.path={run_dir / 'alertmanager-data'}",
-            f"--web.listen-address=127.0.0.1:{ports.alertmanager}",
-            "--cluster.listen-address=",  # no clustering: it would bind every interface
-        ], run_dir)
-        processes["prometheus"] = _spawn("prometheus", [
-            f"--config.file={prometheus_config}", f"--storage.tsdb.path={run_dir / 'prometheus-data'}",
-            f"--web.listen-address=127.0.0.1:{ports.prometheus}", "--storage.tsdb.retention.time=7d",
-        ], run_dir)
         for name, port, path in (("node", ports.node, "/metrics"),
                                  ("alertmanager", ports.alertmanager, "/-/ready"),
                                  ("prometheus", ports.prometheus, "/-/ready")):
-            wait_http(f"http://127.0.0.1:{port}{path}", 60, processes[name], name)
+            wait_http(f"http://127.0.0.1:{port}{path}", 60, name, run_dir)
     except Exception:
-        stop_processes(processes)
+        supervise.stop(run_dir)
         raise
-    return processes
 
 
-def wait_http(url: str, timeout: float, process: subprocess.Popen, name: str) -> None:
+def wait_http(url: str, timeout: float, name: str, run_dir: Path) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{name} exited with code {process.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=2) as reply:
                 if reply.status == 200:
@@ -135,29 +138,21 @@ def wait_http(url: str, timeout: float, process: subprocess.Popen, name: str) ->
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(0.3)
-    raise TimeoutError(f"{name} did not answer {url} within {timeout:.0f} s")
+    raise TimeoutError(f"{name} did not answer {url} within {timeout:.0f} s; see {run_dir / 'logs' / name}.log")
 
 
-def stop_processes(processes: dict) -> None:
-    for process in processes.values():
-        stop_group(process.pid, timeout=10)
-        process.wait(timeout=15)
-
-
-def stop(run_dir: Path) -> list[str]:
-    return [name for name in BINARIES if stop_pid_file(run_dir / f"{name}.pid", timeout=10)]
+def stop(run_dir: Path) -> bool:
+    return supervise.stop(run_dir.resolve())
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["start", "stop"])
-    parser.add_argument("--run-dir", type=Path, default=ROOT / "build" / "run" / "monitoring")
+    parser.add_argument("--run-dir", type=Path, default=root() / "build" / "run" / "monitoring")
     args = parser.parse_args(argv)
     if args.command == "stop":
-        stopped = stop(args.run_dir)
-        print(f"stopped: {', '.join(stopped)}" if stopped else "monitoring was not running")
+        print("monitoring stopped" if stop(args.run_dir) else "monitoring was not running")
         return 0
-    stop(args.run_dir)
     ports, ts_ports = MonitoringPorts.from_env(), Ports.from_env()
     ui_port = int(os.environ.get("UI_PORT", 5000))
     targets = Targets(torchserve=f"127.0.0.1:{ts_ports.metrics}", ui=f"127.0.0.1:{ui_port}",
@@ -167,7 +162,7 @@ def main(argv=None) -> int:
     try:
         start(args.run_dir, ports, targets, webhook)
     except (RuntimeError, TimeoutError) as error:
-        print(f"error: {error}; logs in {args.run_dir}", file=sys.stderr)
+        print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"Prometheus:    http://127.0.0.1:{ports.prometheus}/  (targets: /targets, alerts: /alerts)")
     print(f"Alertmanager:  http://127.0.0.1:{ports.alertmanager}/")

@@ -1,6 +1,6 @@
 """How far is the serving from the hardware limit? Measure matmul GFLOP/s, count FLOPs per text.
 
-    .venv/bin/python bench/hardware_limit.py --model-dir build/models/bench-base
+    python -m toxmon.bench.hardware_limit --model-dir build/models/bench-base
 
 Prints the machine's sustained matrix-multiply rate (fp32 and bf16 with torch,
 int8 with ONNX Runtime's integer GEMM, which the int8 model uses; threads as configured) and the model's forward-pass FLOPs for the benchmark
@@ -19,9 +19,11 @@ from pathlib import Path
 import torch
 from tokenizers import Tokenizer
 
-ROOT = Path(__file__).resolve().parent.parent
-
 from precision import flags_that_matter, not_native_reason
+
+from ..checkout import root
+
+ROOT = root()
 
 
 def square_matmul_rate(multiply, size: int, seconds: float) -> float:

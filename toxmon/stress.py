@@ -1,12 +1,12 @@
 """The brief's stress scenario against a running stack, then the picture of its metrics.
 
-    python scripts/stress.py --host http://127.0.0.1:5000 --duration 5m --p95-ms 300 --capacity
+    toxmon stress --host http://127.0.0.1:5000 --duration 5m --p95-ms 300 --capacity
 
 1. steady: 5 locust users, one action every 3 s each (100 requests/minute), for
    --duration; locust exits non-zero when the SLO (--p95-ms, no failure) is missed;
 2. with --capacity, the step-up run (tests/stress/capacity_shape.py), informative;
 3. when Prometheus answers at --prometheus, the metrics PNG of the whole run
-   (scripts/metrics_report.py), so the report shows what the monitoring saw.
+   (toxmon metrics-report), so the report shows what the monitoring saw.
 Reports land in --output-dir: locust CSV/HTML and metrics.png.
 """
 
@@ -17,9 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-from metrics_report import prometheus_is_up
+from .checkout import root
+from .metrics_report import prometheus_is_up
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = root()
 STRESS = ROOT / "tests" / "stress"
 
 
@@ -59,7 +60,7 @@ def main(argv=None) -> int:
     if prometheus_is_up(args.prometheus):
         # Wait for the scrapes after the last request, so the run's end is in Prometheus too.
         time.sleep(args.settle_seconds)
-        report = subprocess.run([sys.executable, str(ROOT / "scripts" / "metrics_report.py"),
+        report = subprocess.run([sys.executable, "-m", "toxmon.metrics_report",
                                  "--prometheus", args.prometheus, "--start", str(started),
                                  "--output", str(args.output_dir / "metrics.png"),
                                  "--title", f"Toxicity Monitor under the stress test ({args.duration} steady)"]

@@ -1,7 +1,10 @@
-"""A stand-in for TorchServe's Context, for handler tests without a server.
+"""TorchServe's Context for running ToxicHandler outside TorchServe.
 
-It records what the handler reports (statuses, metrics) so tests can check
-them; the real Context is exercised by the integration tests.
+Used by the archive-time precision check (compare_precision.py), `toxmon evaluate
+--model-dir` and the handler tests. It holds what the handler reads (model folder,
+name, version, its model-config.yaml section, request headers) and records what it
+reports (per-request statuses, metrics), so callers can read both. Not packed into
+the archive: inside TorchServe the real Context is used.
 """
 
 from collections import defaultdict
@@ -27,16 +30,16 @@ class RecordingMetrics:
         self.times.append((name, value))
 
 
-class FakeContext:
+class OfflineContext:
     model_name = "toxic-bert"
 
-    def __init__(self, model_dir, handler_settings=None, version="1.0"):
+    def __init__(self, model_dir, handler_settings: dict | None = None, version: str = "1.0"):
         self.system_properties = {"model_dir": str(model_dir), "gpu_id": None, "batch_size": 8}
         self.manifest = {"model": {"modelName": "toxic-bert", "modelVersion": version}}
         self.model_yaml_config = {"handler": handler_settings or {}}
         self.metrics = RecordingMetrics()
-        self.statuses = {}
-        self.headers = {}  # batch index -> {header: value}, as TorchServe passes them per request
+        self.statuses = {}  # batch index -> (code, message) the handler answered with
+        self.headers = {}   # batch index -> {header: value}, as TorchServe passes them per request
 
     def get_request_header(self, idx, key):
         return self.headers.get(idx, {}).get(key)

@@ -1,0 +1,185 @@
+"""Prepare the model and build the TorchServe archive.
+
+The one implementation behind `toxmon model` / `toxmon archive`, which `make
+archive`, the TorchServe image's build, the tests and the benchmark all call.
+
+What goes into `toxic-bert.mar`:
+- the handler (`handler/toxic_handler.py`) and its helper modules, so the archive
+  serves on a bare TorchServe with no project installed (see docs/decisions.md);
+- the model files, and for precision auto or int8 the int8 model and the
+  archive-time precision check (handler/prepare_precision.py);
+- `handler/model-config.yaml` (batching, workers, handler settings), with the
+  requested precision written into it.
+
+An archive is rebuilt only when one of those inputs or settings changed: their
+sizes and modification times are recorded next to it.
+"""
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .checkout import root
+
+MODEL_NAME = "toxic-bert"
+HANDLER = "toxic_handler.py"
+HELPER_MODULES = ("labels.py", "request_parsing.py", "precision.py", "handler_settings.py", "runners.py")
+MODEL_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
+PRECISION_FILES = ("model.int8.onnx", "precision-check.json")
+PRECISIONS = ("auto", "fp32", "bf16", "int8")
+SOURCES_BUILT_HERE = ("demo", "bench-base")
+# The code each kind of model is built by: a change to it rebuilds a built-here model.
+MODEL_CODE = ("prepare_model.py", "demo_data.py", "labels.py")
+PRECISION_CODE = ("prepare_precision.py", "int8_model.py", "compare_precision.py", HANDLER, *HELPER_MODULES)
+
+
+class ArchiveError(RuntimeError):
+    pass
+
+
+def handler_dir() -> Path:
+    return root() / "handler"
+
+
+def _fingerprint(paths) -> dict:
+    """Size and modification time of each file: cheap, and any rewrite changes them."""
+    out = {}
+    for path in paths:
+        stat = Path(path).stat()
+        out[str(Path(path).resolve())] = [stat.st_size, stat.st_mtime_ns]
+    return out
+
+
+def _newest_change(paths) -> float:
+    return max(Path(path).stat().st_mtime for path in paths)
+
+
+# --- the model ---------------------------------------------------------------------------
+def model_is_current(source: str, model_dir: Path) -> bool:
+    config = model_dir / "config.json"
+    if not config.is_file():
+        return False
+    recorded = json.loads(config.read_text()).get("toxicity_monitor", {})
+    if source in SOURCES_BUILT_HERE:
+        name = {"demo": "toxic-bert-demo", "bench-base": "toxic-bert-bench-base"}[source]
+        code = [handler_dir() / name for name in MODEL_CODE]
+        return recorded.get("name") == name and config.stat().st_mtime >= _newest_change(code)
+    # auto, a hub id or a snapshot: prepared once; remove the folder to prepare again.
+    return True
+
+
+def prepare_model(source: str, model_dir: Path, force: bool = False) -> bool:
+    """Write the model into `model_dir` unless it is there already; True if it was (re)built."""
+    if not force and model_is_current(source, model_dir):
+        return False
+    import prepare_model  # the handler's module: heavy imports (torch, transformers) only when needed
+    flag = {"demo": ["--demo"], "bench-base": ["--bench-base"]}.get(source, ["--source", source])
+    status = prepare_model.main([*flag, "--output", str(model_dir),
+                                 "--cache-dir", str(handler_dir() / ".hf-cache")])
+    if status != 0:
+        raise ArchiveError(f"preparing the model from {source} failed (exit status {status})")
+    return True
+
+
+# --- the precision check ------------------------------------------------------------------
+def needs_precision_files(precision: str) -> bool:
+    return precision in ("auto", "int8")
+
+
+def prepare_precision_files(model_dir: Path) -> bool:
+    """The int8 model and the check against fp32, unless newer than the model and the code."""
+    check = model_dir / "precision-check.json"
+    inputs = [model_dir / "config.json", model_dir / "model.safetensors",
+              *(handler_dir() / name for name in PRECISION_CODE)]
+    if check.is_file() and (model_dir / PRECISION_FILES[0]).is_file() \
+            and check.stat().st_mtime >= _newest_change(inputs):
+        return False
+    import prepare_precision
+    from compare_precision import CHECK_TEXTS
+    status = prepare_precision.main(["--model-dir", str(model_dir),
+                                     "--texts", *(str(root() / path) for path in CHECK_TEXTS)])
+    if status != 0:
+        raise ArchiveError(f"the precision check failed (exit status {status})")
+    return True
+
+
+# --- the archive ----------------------------------------------------------------------------
+@dataclass
+class ArchiveRequest:
+    model_dir: Path
+    export_dir: Path
+    precision: str | None = None      # None: as in the model config; else written into it
+    version: str = "1.0"
+    config_file: Path | None = None   # default: handler/model-config.yaml
+    archive_format: str = "default"   # or no-archive: a folder, not re-extracted at every start
+
+    @property
+    def archive_path(self) -> Path:
+        name = MODEL_NAME if self.archive_format == "no-archive" else f"{MODEL_NAME}.mar"
+        return self.export_dir / name
+
+    @property
+    def record_path(self) -> Path:
+        return self.export_dir / f".{MODEL_NAME}.inputs.json"
+
+
+def model_config(request: ArchiveRequest) -> dict:
+    """The archive's model-config.yaml: the shipped one with the requested precision."""
+    source = request.config_file or handler_dir() / "model-config.yaml"
+    config = yaml.safe_load(source.read_text())
+    handler = config.setdefault("handler", {})
+    handler["precision"] = request.precision or handler.get("precision", "auto")
+    if handler["precision"] not in PRECISIONS:
+        raise ArchiveError(f"unknown precision {handler['precision']!r}: choose from {', '.join(PRECISIONS)}")
+    return config
+
+
+def archive_precision(request: ArchiveRequest) -> str:
+    return model_config(request)["handler"]["precision"]
+
+
+def archive_inputs(request: ArchiveRequest, precision: str) -> list[Path]:
+    files = [handler_dir() / name for name in (HANDLER, *HELPER_MODULES)]
+    files += [request.model_dir / name for name in MODEL_FILES]
+    if needs_precision_files(precision):
+        files += [request.model_dir / name for name in PRECISION_FILES]
+    missing = [str(path) for path in files if not path.is_file()]
+    if missing:
+        raise ArchiveError(f"missing archive inputs: {', '.join(missing)}")
+    return files
+
+
+def build_archive(request: ArchiveRequest, force: bool = False) -> bool:
+    """Write the archive unless an identical one is there; True if it was (re)built."""
+    from model_archiver.model_archiver_config import ModelArchiverConfig
+    from model_archiver.model_packaging import generate_model_archive
+
+    config = model_config(request)
+    inputs = archive_inputs(request, config["handler"]["precision"])
+    record = {"version": request.version, "format": request.archive_format, "model_config": config,
+              "files": _fingerprint(inputs)}
+    if not force and request.archive_path.exists() and request.record_path.is_file() \
+            and json.loads(request.record_path.read_text()) == record:
+        return False
+    request.export_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as staging:
+        config_path = Path(staging) / "model-config.yaml"
+        config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+        generate_model_archive(ModelArchiverConfig(
+            model_name=MODEL_NAME, handler=str(inputs[0]), version=request.version,
+            extra_files=",".join(str(path) for path in inputs[1:]), config_file=str(config_path),
+            export_path=str(request.export_dir), archive_format=request.archive_format, force=True))
+    request.record_path.write_text(json.dumps(record, indent=2) + "\n")
+    return True
+
+
+def build(source: str, request: ArchiveRequest, force: bool = False) -> dict:
+    """Everything `toxmon archive` does: the model, its precision files, the archive."""
+    steps = {"model": prepare_model(source, request.model_dir)}
+    if needs_precision_files(archive_precision(request)):
+        steps["precision check"] = prepare_precision_files(request.model_dir)
+    steps["archive"] = build_archive(request, force=force)
+    return steps

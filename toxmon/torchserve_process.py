@@ -1,0 +1,166 @@
+"""A local TorchServe: its environment, its start, the one readiness check, its stop.
+
+Used by `toxmon run` (through supervisord), the tests and the benchmark. Every
+instance reads the one config/config.properties; what differs on this machine
+(loopback addresses, ports, the model store) comes from TS_* environment
+variables, which TorchServe honours because the file sets enable_envvars_config.
+
+Each instance lives in its own run directory (logs, TMPDIR): TorchServe keeps its
+pid file and extracts archives in the temp directory, so a private one lets
+several instances (a `make run` and a test run) live side by side.
+"""
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from .checkout import root
+
+MODEL_NAME = "toxic-bert"
+
+
+def config_file() -> Path:
+    return root() / "config" / "config.properties"
+
+
+def metrics_config() -> Path:
+    return root() / "config" / "metrics.yaml"
+
+
+@dataclass
+class Ports:
+    inference: int = 8080
+    management: int = 8081
+    metrics: int = 8082
+    grpc_inference: int = 7070   # unused, but 0.12 always binds it
+    grpc_management: int = 7071
+
+    @classmethod
+    def from_env(cls) -> "Ports":
+        return cls(**{name: int(os.environ.get(f"TORCHSERVE_{name.upper()}_PORT", default))
+                      for name, default in vars(cls()).items()})
+
+    def urls(self, host: str = "127.0.0.1") -> dict:
+        return {name: f"http://{host}:{getattr(self, name)}"
+                for name in ("inference", "management", "metrics")}
+
+
+def local_settings(model_store: Path, ports: Ports, settings: dict | None = None) -> dict:
+    """TS_* variables for a loopback-only instance serving `model_store`.
+
+    `settings` adds or replaces any other property (e.g. {"job_queue_size": 2}).
+    """
+    urls = ports.urls()
+    values = {
+        "inference_address": urls["inference"],
+        "management_address": urls["management"],
+        "metrics_address": urls["metrics"],
+        "grpc_inference_address": "127.0.0.1",
+        "grpc_management_address": "127.0.0.1",
+        "grpc_inference_port": ports.grpc_inference,
+        "grpc_management_port": ports.grpc_management,
+        "model_store": model_store,
+        "allowed_urls": f"file://{model_store}/.*",
+        "metrics_config": metrics_config(),
+        **(settings or {}),
+    }
+    return {f"TS_{key.upper()}": str(value) for key, value in values.items()}
+
+
+def environment(run_dir: Path, model_store: Path, ports: Ports, settings: dict | None = None) -> dict:
+    """The whole environment of a local TorchServe: TS_* settings, logs and temp dir in `run_dir`."""
+    return {**os.environ, **local_settings(model_store, ports, settings),
+            "TMPDIR": str(run_dir / "tmp"), "TEMP": str(run_dir / "tmp"),
+            "LOG_LOCATION": str(run_dir / "logs"), "METRICS_LOCATION": str(run_dir / "logs")}
+
+
+def command(model_store: Path, archive: str = f"{MODEL_NAME}.mar", config: Path | None = None) -> list[str]:
+    torchserve = Path(sys.executable).parent / "torchserve"
+    return [str(torchserve), "--start", "--foreground", "--ncs", "--disable-token-auth",
+            "--ts-config", str(config or config_file()), "--model-store", str(model_store),
+            "--models", f"{MODEL_NAME}={archive}"]
+
+
+def start(run_dir: Path, model_store: Path, ports: Ports, settings: dict | None = None,
+          archive: str = f"{MODEL_NAME}.mar", config: Path | None = None) -> subprocess.Popen:
+    """Start TorchServe in the foreground of a new process group (stoppable as a whole)."""
+    run_dir, model_store = run_dir.resolve(), model_store.resolve()
+    for sub in ("logs", "tmp"):
+        (run_dir / sub).mkdir(parents=True, exist_ok=True)
+    log = open(run_dir / "logs" / "console.log", "ab")
+    return subprocess.Popen(command(model_store, archive, config), cwd=run_dir,
+                            env=environment(run_dir, model_store, ports, settings),
+                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+def model_status(management_url: str, timeout: float = 2.0) -> dict | None:
+    """The management API's view of the model, or None when it is not reachable."""
+    try:
+        with urllib.request.urlopen(f"{management_url}/models/{MODEL_NAME}", timeout=timeout) as reply:
+            return json.loads(reply.read())[0]
+    except (urllib.error.URLError, OSError, ValueError, IndexError):
+        return None
+
+
+def is_ready(management_url: str) -> bool:
+    """The readiness check everything shares: /ping says Healthy before the worker
+    loads; a READY worker is the real signal."""
+    status = model_status(management_url)
+    return bool(status) and any(w.get("status") == "READY" for w in status.get("workers", []))
+
+
+def load_failure(log: Path) -> str | None:
+    """The handler's error when the model failed to load (TorchServe retries forever)."""
+    if not log.is_file():
+        return None
+    text = log.read_text(errors="replace")
+    if "Load model failed" not in text:
+        return None
+    errors = [line.split("MODEL_LOG - ", 1)[1] for line in text.splitlines()
+              if "MODEL_LOG - " in line and "Error" in line]
+    return errors[-1] if errors else "Load model failed"
+
+
+def wait_ready(management_url: str, timeout: float, process: subprocess.Popen | None = None,
+               log: Path | None = None) -> float:
+    """Block until a worker is READY; return the seconds it took."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"TorchServe exited with code {process.returncode} before READY")
+        failure = load_failure(log) if log else None
+        if failure:
+            raise RuntimeError(f"the model failed to load: {failure}")
+        if is_ready(management_url):
+            return time.monotonic() - started
+        time.sleep(0.5)
+    raise TimeoutError(f"model {MODEL_NAME} not READY after {timeout:.0f} s")
+
+
+def stop(process: subprocess.Popen, timeout: float = 20.0) -> None:
+    """Stop a process started in its own group, and everything it started (TorchServe's
+    JVM and Python workers): SIGTERM, then SIGKILL to what is left after `timeout`."""
+    group = process.pid
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        process.poll()  # reap the leader, or the group never looks empty
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGKILL)
+    process.wait(timeout=10)
+
