@@ -30,7 +30,7 @@ HELPER_MODULES = ("labels.py", "request_parsing.py", "precision.py", "handler_se
 MODEL_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
 PRECISION_FILES = ("model.int8.onnx", "precision-check.json")
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
-SOURCES_BUILT_HERE = ("demo", "bench-base")
+BUILT_HERE_NAMES = {"demo": "toxic-bert-demo", "bench-base": "toxic-bert-bench-base"}
 # The code each kind of model is built by: a change to it rebuilds a built-here model.
 MODEL_CODE = ("prepare_model.py", "demo_data.py", "labels.py")
 PRECISION_CODE = ("prepare_precision.py", "int8_model.py", "compare_precision.py", HANDLER, *HELPER_MODULES)
@@ -62,12 +62,19 @@ def model_is_current(source: str, model_dir: Path) -> bool:
     config = model_dir / "config.json"
     if not config.is_file():
         return False
-    recorded = json.loads(config.read_text()).get("toxicity_monitor", {})
-    if source in SOURCES_BUILT_HERE:
-        name = {"demo": "toxic-bert-demo", "bench-base": "toxic-bert-bench-base"}[source]
-        code = [handler_dir() / name for name in MODEL_CODE]
-        return recorded.get("name") == name and config.stat().st_mtime >= _newest_change(code)
-    # auto, a hub id or a snapshot: prepared once; remove the folder to prepare again.
+    recorded = json.loads(config.read_text()).get("toxicity_monitor", {}).get("name")
+    built_here = recorded in BUILT_HERE_NAMES.values()
+    if source in BUILT_HERE_NAMES:
+        wanted = recorded == BUILT_HERE_NAMES[source]
+    elif source == "auto":
+        wanted = True  # the real model, or the demo it fell back to
+    else:
+        wanted = not built_here  # a hub id or a snapshot asks for real weights
+    if not wanted:
+        return False
+    if built_here:  # rebuilt when the code that builds it changed
+        return config.stat().st_mtime >= _newest_change(handler_dir() / name for name in MODEL_CODE)
+    # The real model, from the hub or a snapshot: prepared once; remove the folder to prepare again.
     return True
 
 
