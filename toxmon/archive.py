@@ -99,15 +99,14 @@ def needs_precision_files(precision: str) -> bool:
 def prepare_precision_files(model_dir: Path) -> bool:
     """The int8 model and the check against fp32, unless newer than the model and the code."""
     check = model_dir / "precision-check.json"
-    inputs = [model_dir / "config.json", model_dir / "model.safetensors",
+    texts = [handler_dir() / "texts" / name for name in ("heldout.json", "varied.json")]
+    inputs = [model_dir / "config.json", model_dir / "model.safetensors", *texts,
               *(handler_dir() / name for name in PRECISION_CODE)]
     if check.is_file() and (model_dir / PRECISION_FILES[0]).is_file() \
             and check.stat().st_mtime >= _newest_change(inputs):
         return False
     import prepare_precision
-    from compare_precision import CHECK_TEXTS
-    status = prepare_precision.main(["--model-dir", str(model_dir),
-                                     "--texts", *(str(root() / path) for path in CHECK_TEXTS)])
+    status = prepare_precision.main(["--model-dir", str(model_dir), "--texts", *map(str, texts)])
     if status != 0:
         raise ArchiveError(f"the precision check failed (exit status {status})")
     return True
