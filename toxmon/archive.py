@@ -174,10 +174,16 @@ def build_archive(request: ArchiveRequest, force: bool = False) -> bool:
     with tempfile.TemporaryDirectory() as staging:
         config_path = Path(staging) / "model-config.yaml"
         config_path.write_text(yaml.safe_dump(config, sort_keys=False))
-        generate_model_archive(ModelArchiverConfig(
-            model_name=MODEL_NAME, handler=str(inputs[0]), version=request.version,
-            extra_files=",".join(str(path) for path in inputs[1:]), config_file=str(config_path),
-            export_path=str(request.export_dir), archive_format=request.archive_format, force=True))
+        # torch-model-archiver gathers the files in <temp dir>/<model name>, one folder for every
+        # build on the machine: a private temp dir keeps two builds at once from mixing files.
+        saved, tempfile.tempdir = tempfile.tempdir, staging
+        try:
+            generate_model_archive(ModelArchiverConfig(
+                model_name=MODEL_NAME, handler=str(inputs[0]), version=request.version,
+                extra_files=",".join(str(path) for path in inputs[1:]), config_file=str(config_path),
+                export_path=str(request.export_dir), archive_format=request.archive_format, force=True))
+        finally:
+            tempfile.tempdir = saved
     request.record_path.write_text(json.dumps(record, indent=2) + "\n")
     return True
 

@@ -72,3 +72,21 @@ def test_which_model_folders_are_current(tmp_path):
     assert not model_is_current("demo", tmp_path / "absent")
     os.utime(demo / "config.json", (0, 0))  # older than the code that builds the demo
     assert not model_is_current("demo", demo)
+
+
+def test_two_builds_at_once_keep_their_own_files(tiny_model_dir, tmp_path):
+    """torch-model-archiver stages files in <temp>/toxic-bert, shared by every build on the machine;
+    two builds running together (a workstation's `make archive` and a test run) must not mix."""
+    import subprocess
+    import sys
+    build = ("import sys; from pathlib import Path; from toxmon.archive import ArchiveRequest, build_archive;"
+             "[build_archive(ArchiveRequest(Path(sys.argv[1]), Path(sys.argv[2]) / str(i), precision=sys.argv[3]))"
+             " for i in range(5)]")
+    processes = [subprocess.Popen([sys.executable, "-c", build, str(tiny_model_dir), str(tmp_path / precision),
+                                   precision], stderr=subprocess.PIPE, text=True) for precision in ("fp32", "bf16")]
+    for process in processes:
+        assert process.wait(timeout=300) == 0, process.stderr.read()
+    for precision in ("fp32", "bf16"):
+        for i in range(5):
+            _, config = archive_members(tmp_path / precision / str(i) / "toxic-bert.mar")
+            assert config["handler"]["precision"] == precision
