@@ -109,6 +109,7 @@ def test_killed_workers_are_restarted_and_every_request_is_answered(demo_store, 
         for thread in threads:
             thread.start()
         time.sleep(2)
+        killed_at = time.monotonic()
         for pid in old_pids:
             os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 90
@@ -132,8 +133,11 @@ def test_killed_workers_are_restarted_and_every_request_is_answered(demo_store, 
         assert status is not None, f"a request got no HTTP answer: {body}"
         assert status == 200 or body["error"]["code"] in CLEAR_ERRORS, (status, body)
         assert seconds < 12, "a caller waited past the timeout"
-    down = [status for started, status, _, _, _ in outcomes if started < recovered_at and status != 200]
-    assert down, "no request saw the outage: the workers were not all down"
+    # Requests under way while no worker was alive: each was answered above, by a clear error
+    # or, when TorchServe brought new workers up within the UI's timeout, by a score after a wait.
+    during = [status for started, status, _, seconds, _ in outcomes
+              if started < recovered_at and started + seconds > killed_at]
+    assert len(during) >= 4, "the outage saw no traffic"
     after = [status for started, status, _, _, _ in outcomes if started > recovered_at]
     assert len(after) >= 20 and set(after) == {200}, f"after recovery: {after}"
 
