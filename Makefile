@@ -167,7 +167,7 @@ images: wheelhouse
 	  $(if $(filter snapshot,$(IMAGE_MODEL_SOURCE)),--build-arg SNAPSHOT=$(MODEL_SOURCE)) \
 	  $(if $(HUB_ENDPOINT),--build-arg HUB_ENDPOINT=$(HUB_ENDPOINT)) .
 	$(CONTAINER_ENGINE) build $(ENGINE_BUILD_FLAGS) -f ui/Dockerfile -t $(IMAGE_REPO)/ui:$(VERSION) .
-	# Build stages stay as the next build's cache, but each code change leaves a ~2.5 GB
+	# Build stages stay as the next build's cache, but each code change leaves a multi-GB
 	# stage behind: remove the untagged ones older than an hour (only ours, by label).
 	-$(CONTAINER_ENGINE) image prune --force --filter label=toxicity-monitor.build-stage --filter until=1h >/dev/null
 	@$(CONTAINER_ENGINE) images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep '$(IMAGE_REPO)/'

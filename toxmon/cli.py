@@ -127,10 +127,6 @@ def evaluate(file_, labels_file, url, model_dir, threshold, column, concurrency,
         sys.exit(1)
 
 
-if __name__ == "__main__":
-    main()
-
-
 # --- operator commands: thin wrappers over modules that keep their own argparse options,
 # so `toxmon bench --help` shows the harness's full help.
 def _delegate(name: str, module: str, summary: str):
@@ -254,3 +250,7 @@ def status(run_dir):
     ready = torchserve_process.is_ready(stack.ports.urls()["management"])
     click.echo(f"model {'READY' if ready else 'not ready'}")
     sys.exit(0 if ready else 1)
+
+
+if __name__ == "__main__":
+    main()
