@@ -137,7 +137,7 @@ def prometheus_is_up(prometheus: str) -> bool:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="toxmon metrics-report", description=__doc__.split("\n\n")[0])
     parser.add_argument("--prometheus", default="http://127.0.0.1:9090")
     parser.add_argument("--start", help="unix time or ISO 8601")
     parser.add_argument("--end", help="unix time or ISO 8601 (default: now)")

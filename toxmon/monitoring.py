@@ -146,7 +146,7 @@ def stop(run_dir: Path) -> bool:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="toxmon monitor", description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["start", "stop"])
     parser.add_argument("--run-dir", type=Path, default=root() / "build" / "run" / "monitoring")
     args = parser.parse_args(argv)

@@ -33,7 +33,7 @@ def locust(host: str, output: Path, name: str, files: list[str], extra: list[str
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="toxmon stress", description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default=f"http://127.0.0.1:{os.environ.get('UI_PORT', 5000)}")
     parser.add_argument("--duration", default="5m", help="steady run length (locust's --run-time)")
     parser.add_argument("--p95-ms", type=float, default=300)

@@ -278,7 +278,7 @@ def chart(report: dict, path: Path) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="toxmon bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--model-dir", type=Path, default=ROOT / "build" / "models" / "bench-base")
     parser.add_argument("--configs", default=",".join(CONFIGS))
     parser.add_argument("--concurrency", default="1,8,32")
