@@ -26,7 +26,8 @@ HERE = Path(__file__).resolve().parent
 MAX_DIFF = 0.08
 # The fixed text set: hand-written sentences outside the demo's training data, and
 # comments from a few words to long paragraphs (also the stress test's texts).
-DEFAULT_TEXTS = [HERE / "texts" / "heldout.json", HERE / "texts" / "varied.json"]
+CHECK_TEXT_FILES = ("heldout.json", "varied.json")  # in handler/texts/
+DEFAULT_TEXTS = [HERE / "texts" / name for name in CHECK_TEXT_FILES]
 
 
 def load_texts(paths: list[Path]) -> list[str]:

@@ -99,7 +99,8 @@ def needs_precision_files(precision: str) -> bool:
 def prepare_precision_files(model_dir: Path) -> bool:
     """The int8 model and the check against fp32, unless newer than the model and the code."""
     check = model_dir / "precision-check.json"
-    texts = [handler_dir() / "texts" / name for name in ("heldout.json", "varied.json")]
+    from compare_precision import CHECK_TEXT_FILES
+    texts = [handler_dir() / "texts" / name for name in CHECK_TEXT_FILES]
     inputs = [model_dir / "config.json", model_dir / "model.safetensors", *texts,
               *(handler_dir() / name for name in PRECISION_CODE)]
     if check.is_file() and (model_dir / PRECISION_FILES[0]).is_file() \

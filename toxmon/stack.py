@@ -49,10 +49,7 @@ def programs(stack: Stack) -> list[supervise.Program]:
     (ts_dir / "tmp").mkdir(parents=True, exist_ok=True)
     torchserve = supervise.Program(
         "torchserve", torchserve_process.command(stack.model_store), ts_dir,
-        {**torchserve_process.local_settings(stack.model_store, stack.ports),
-         "TMPDIR": ts_dir / "tmp", "TEMP": ts_dir / "tmp",
-         "LOG_LOCATION": ts_dir / "logs", "METRICS_LOCATION": ts_dir / "logs"},
-        startsecs=5)
+        torchserve_process.run_settings(ts_dir, stack.model_store, stack.ports), startsecs=5)
     ui = supervise.Program("ui", ui_process.command(), ui_dir,
                            ui_process.ui_settings(ui_dir, stack.ports, stack.ui_port), stopwaitsecs=25)
     return [torchserve, ui]

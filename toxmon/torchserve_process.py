@@ -75,9 +75,9 @@ def local_settings(model_store: Path, ports: Ports, settings: dict | None = None
     return {f"TS_{key.upper()}": str(value) for key, value in values.items()}
 
 
-def environment(run_dir: Path, model_store: Path, ports: Ports, settings: dict | None = None) -> dict:
-    """The whole environment of a local TorchServe: TS_* settings, logs and temp dir in `run_dir`."""
-    return {**os.environ, **local_settings(model_store, ports, settings),
+def run_settings(run_dir: Path, model_store: Path, ports: Ports, settings: dict | None = None) -> dict:
+    """What a local TorchServe is given: TS_* settings, its logs and temp dir in `run_dir`."""
+    return {**local_settings(model_store, ports, settings),
             "TMPDIR": str(run_dir / "tmp"), "TEMP": str(run_dir / "tmp"),
             "LOG_LOCATION": str(run_dir / "logs"), "METRICS_LOCATION": str(run_dir / "logs")}
 
@@ -97,7 +97,7 @@ def start(run_dir: Path, model_store: Path, ports: Ports, settings: dict | None 
         (run_dir / sub).mkdir(parents=True, exist_ok=True)
     log = open(run_dir / "logs" / "console.log", "ab")
     return subprocess.Popen(command(model_store, archive, config), cwd=run_dir,
-                            env=environment(run_dir, model_store, ports, settings),
+                            env={**os.environ, **run_settings(run_dir, model_store, ports, settings)},
                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True)
 
