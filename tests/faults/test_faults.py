@@ -123,7 +123,11 @@ def test_killed_workers_are_restarted_and_every_request_is_answered(demo_store, 
             time.sleep(0.5)
         else:
             pytest.fail("TorchServe did not replace the killed workers")
-        time.sleep(5)  # traffic after the recovery
+        # Traffic after the recovery: until 20 requests started after it have their answers
+        # (requests caught in the outage may hold the senders for up to the UI's timeout first).
+        deadline = time.monotonic() + 45
+        while time.monotonic() < deadline and sum(1 for o in outcomes if o[0] > recovered_at) < 20:
+            time.sleep(0.5)
         stop.set()
         for thread in threads:
             thread.join()
