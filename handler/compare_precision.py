@@ -44,8 +44,9 @@ def score(model_dir: Path, precision: str, texts: list[str], max_length: int, ba
     handler.initialize(OfflineContext(model_dir, {"precision": precision, "max_length": max_length}, "compare"))
     rows, started = [], time.perf_counter()
     for start in range(0, len(texts), batch):
-        requests = [{"body": {"text": text}} for text in texts[start:start + batch]]
-        rows += handler.inference(handler.preprocess(requests)).scores
+        request = {"body": {"texts": texts[start:start + batch]}}
+        [response] = handler.postprocess(handler.inference(handler.preprocess([request])))
+        rows += [[result["scores"][label] for label in LABELS] for result in response["results"]]
     return handler.precision, rows, len(texts) / (time.perf_counter() - started), handler.settings.threshold
 
 

@@ -317,3 +317,23 @@ def generate_examples(count_per_template: int, seed: int) -> list[tuple[str, lis
     pairs = sorted(examples.items())
     rng.shuffle(pairs)
     return pairs
+
+
+def generate_passages(examples: list, count: int, seed: int) -> list[tuple[str, list[float]]]:
+    """Passages of 2 to 6 of the examples' sentences, labelled with the maximum of their labels.
+
+    Real comments are paragraphs: one insult among benign sentences makes the whole text an
+    insult. Trained on single sentences only, the demo read an insult after one benign sentence
+    as benign; a long text scored window by window needs a model that finds it in context."""
+    rng = random.Random(seed)
+    benign = [pair for pair in examples if not any(pair[1])]
+    passages = []
+    for _ in range(count):
+        sentences = rng.sample(benign, rng.randint(1, 5))
+        if rng.random() < 0.5:  # half carry one labelled sentence, anywhere in the passage
+            sentences.insert(rng.randint(0, len(sentences)), rng.choice(examples))
+        else:
+            sentences.append(rng.choice(benign))
+        target = [max(values) for values in zip(*(labels for _, labels in sentences))]
+        passages.append((" ".join(text for text, _ in sentences), target))
+    return passages

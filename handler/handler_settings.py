@@ -5,14 +5,22 @@ module to define exactly one class.
 """
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 DEFAULT_SETTINGS = {
-    "max_length": 256,       # tokens; the model's hard limit is 512
+    "max_length": 256,       # tokens per window; the model's hard limit is 512
+    "window_overlap": 64,    # tokens a window shares with the one before it (long texts)
+    "max_windows": 32,       # windows per text; a longer text is refused with 413
+    "max_request_windows": 128,  # windows per request (all its texts); bounds one request's cost
+    "max_texts": 64,         # texts per {"texts": [...]} request
     "threshold": 0.5,        # a label at or above this makes the text toxic
     "torch_threads": 1,      # intra-op threads per worker (torch or ONNX Runtime); workers x threads = cores
     "precision": "auto",     # fp32 | bf16 | int8 | auto (see precision.py)
     "max_chars": 100_000,    # refuse bigger texts before tokenizing them
+    "length_grouping": True,  # forward passes over windows of similar length (False: one padded batch)
+    "group_overhead_tokens": 48,  # what one more forward pass costs, in padded tokens (see windows.py)
+    "explain_max_words": 48,  # occlusion units per explained window; more words are occluded in runs
+    "explain_top": 5,        # spans reported per explained label
     "test_delay_seconds": 0,  # fault-injection knob for tests only: sleep per batch
 }
 
@@ -20,10 +28,18 @@ DEFAULT_SETTINGS = {
 @dataclass
 class HandlerSettings:
     max_length: int
+    window_overlap: int
+    max_windows: int
+    max_request_windows: int
+    max_texts: int
     threshold: float
     torch_threads: int
     precision: str
     max_chars: int
+    length_grouping: bool
+    group_overhead_tokens: int
+    explain_max_words: int
+    explain_top: int
     test_delay_seconds: float
 
     @classmethod
@@ -32,17 +48,26 @@ class HandlerSettings:
         if unknown:
             raise ValueError(f"unknown handler settings: {sorted(unknown)}")
         merged = {**DEFAULT_SETTINGS, **mapping}
-        settings = cls(max_length=int(merged["max_length"]), threshold=float(merged["threshold"]),
-                       torch_threads=int(merged["torch_threads"]), precision=str(merged["precision"]),
-                       max_chars=int(merged["max_chars"]),
-                       test_delay_seconds=float(merged["test_delay_seconds"]))
+        settings = cls(**{f.name: _cast(f.type, merged[f.name]) for f in fields(cls)})
         if not 8 <= settings.max_length <= 512:
             raise ValueError("max_length must be between 8 and 512 tokens")
+        if not 0 <= settings.window_overlap <= settings.max_length // 2:
+            raise ValueError("window_overlap must be between 0 and half of max_length")
+        if not 1 <= settings.max_windows <= settings.max_request_windows:
+            raise ValueError("max_windows must be at least 1 and at most max_request_windows")
+        if settings.max_texts < 1 or settings.explain_max_words < 1 or settings.explain_top < 1:
+            raise ValueError("max_texts, explain_max_words and explain_top must be at least 1")
         if not 0.0 < settings.threshold < 1.0:
             raise ValueError("threshold must be between 0 and 1")
         if settings.torch_threads < 1:
             raise ValueError("torch_threads must be at least 1")
         return settings
+
+
+def _cast(kind: type, value):
+    if kind is bool and not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {value!r}")
+    return kind(value)
 
 
 @dataclass
@@ -53,12 +78,24 @@ class RequestFailure:
 
 
 @dataclass
+class Item:
+    """One text to score: a request's only text, or one of its {"texts": [...]}."""
+    request: int                     # batch index of the request it came from
+    text: str
+    explain: bool = False
+    explain_at: dict = field(default_factory=dict)  # label -> score from which it is explained
+    windows: list = field(default_factory=list)     # tokenizers.Encoding per window, in text order
+    scores: list = field(default_factory=list)      # sigmoid scores per window (numpy rows)
+    explained: dict = field(default_factory=dict)   # window number -> occlusion.Occlusion
+    error: object = None             # InputError or RequestFailure once it cannot be scored
+
+
+@dataclass
 class Batch:
-    """The good requests of one TorchServe batch, tokenized together."""
+    """One TorchServe batch: its requests, and the texts of the good ones."""
     size: int
-    errors: dict = field(default_factory=dict)      # batch index -> InputError
-    indices: list = field(default_factory=list)     # batch indices of good requests
-    encodings: list = field(default_factory=list)   # one tokenizers.Encoding per good request
-    inputs: dict = field(default_factory=dict)      # int64 numpy arrays for the good requests
-    scores: list = field(default_factory=list)      # sigmoid scores, one row per good request
-    isolated: Counter = field(default_factory=Counter)  # stage -> requests that failed alone after a batch failure
+    errors: dict = field(default_factory=dict)      # batch index -> InputError/RequestFailure of the request
+    many: set = field(default_factory=set)          # batch indices of {"texts": [...]} requests
+    items: list = field(default_factory=list)       # Item per text of the good requests, in request order
+    passes: list = field(default_factory=list)      # rows per forward pass, for the metrics
+    isolated: Counter = field(default_factory=Counter)  # stage -> texts that failed alone after a batch failure

@@ -33,6 +33,7 @@ DEMO_SEED = 1234
 DEMO_TRAINING = {"per_template": 16, "epochs": 3}
 # The embeddings and this many of the lowest encoder layers stay frozen (see build_demo).
 FROZEN_LAYERS = 2
+TRAINING_MAX_LENGTH = 128  # tokens: the longest generated passages (6 sentences) fit
 # Files worth downloading from a snapshot; the repo also holds other formats.
 HUB_PATTERNS = ["config.json", "*.safetensors", "pytorch_model.bin", "vocab.txt",
                 "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]
@@ -165,7 +166,7 @@ def build_demo(output: Path, epochs: int = DEMO_TRAINING["epochs"], per_template
     import torch
     from transformers import AutoTokenizer, BertForSequenceClassification
     from transformers.utils import logging as hf_logging
-    from demo_data import generate_examples
+    from demo_data import generate_examples, generate_passages
 
     hf_logging.set_verbosity_error()  # the "newly initialized head" warning is expected
     torch.manual_seed(seed)
@@ -175,7 +176,8 @@ def build_demo(output: Path, epochs: int = DEMO_TRAINING["epochs"], per_template
     model = BertForSequenceClassification.from_pretrained(
         encoder, num_labels=len(LABELS), id2label=dict(ID2LABEL), label2id=dict(LABEL2ID),
         problem_type=PROBLEM_TYPE)
-    examples = generate_examples(per_template, seed)
+    sentences = generate_examples(per_template, seed)
+    examples = sentences + generate_passages(sentences, len(sentences) // 4, seed)
     # The pretrained embeddings and lowest layers stay as they are: the generated sentences
     # name few words, and a word's meaning (a group's name above all) should not drift
     # towards the labels of the templates it happened to appear in. It also halves the work.
@@ -189,11 +191,10 @@ def build_demo(output: Path, epochs: int = DEMO_TRAINING["epochs"], per_template
     started = time.monotonic()
     losses = []
     for epoch in range(epochs):
-        order = torch.randperm(len(examples), generator=torch.Generator().manual_seed(seed + epoch))
-        for start in range(0, len(examples), batch_size):
-            batch = [examples[i] for i in order[start:start + batch_size].tolist()]
+        for rows in _length_bucketed_batches(examples, batch_size, torch.Generator().manual_seed(seed + epoch)):
+            batch = [examples[i] for i in rows]
             encoded = tokenizer([text for text, _ in batch], padding=True, truncation=True,
-                                max_length=64, return_tensors="pt")
+                                max_length=TRAINING_MAX_LENGTH, return_tensors="pt")
             labels = torch.tensor([target for _, target in batch])
             loss = model(**encoded, labels=labels).loss
             optimizer.zero_grad()
@@ -206,6 +207,16 @@ def build_demo(output: Path, epochs: int = DEMO_TRAINING["epochs"], per_template
                            demo=True))
     return {"examples": len(examples), "epochs": epochs, "final_loss": losses[-1],
             "seconds": round(time.monotonic() - started, 1)}
+
+
+def _length_bucketed_batches(examples: list, batch_size: int, generator) -> list[list[int]]:
+    """Shuffled batches of texts of similar length: padding sentences to the length of the
+    passages batched with them would multiply the training time."""
+    import torch
+    order = torch.randperm(len(examples), generator=generator).tolist()
+    order.sort(key=lambda i: len(examples[i][0]) // 48)  # stable: random within a length bucket
+    batches = [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
+    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
 
 
 def build_bench_base(output: Path, seed: int = DEMO_SEED) -> None:

@@ -26,7 +26,8 @@ from .checkout import root
 
 MODEL_NAME = "toxic-bert"
 HANDLER = "toxic_handler.py"
-HELPER_MODULES = ("labels.py", "request_parsing.py", "precision.py", "handler_settings.py", "runners.py")
+HELPER_MODULES = ("labels.py", "request_parsing.py", "precision.py", "handler_settings.py", "runners.py",
+                  "windows.py", "occlusion.py")
 MODEL_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
 PRECISION_FILES = ("model.int8.onnx", "precision-check.json")
 PRECISIONS = ("auto", "fp32", "bf16", "int8")

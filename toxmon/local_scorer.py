@@ -56,5 +56,5 @@ def as_api_result(prediction: dict) -> dict:
         "threshold": threshold,
         "model": model["name"], "model_version": model["version"], "model_date": model["created"],
         "model_precision": model["precision"], "demo": model["demo"],
-        "tokens": prediction["tokens"], "truncated": prediction["truncated"],
+        "tokens": prediction["tokens"], "windows": prediction["windows"],
     }

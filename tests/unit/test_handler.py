@@ -65,15 +65,6 @@ def test_threshold_decides_the_verdict(tiny_model_dir):
         assert (response["is_toxic"], response["threshold"]) == (toxic, threshold)
 
 
-def test_truncation_is_reported_with_the_token_count(tiny_model_dir):
-    handler, context = make_handler(tiny_model_dir, max_length=16)
-    short, long = handler.handle([{"body": {"text": "short text"}},
-                                  {"body": {"text": "word " * 100}}], context)
-    assert short["truncated"] is False and short["tokens"] == 4  # [CLS] short text [SEP]
-    assert long["truncated"] is True and long["tokens"] == 16
-    assert context.metrics.values[("toxicity_handler_truncated_total", ("toxic-bert", "Model"))] == 1
-
-
 def test_bad_requests_get_their_own_status_while_neighbours_succeed(tiny_model_dir):
     handler, context = make_handler(tiny_model_dir)
     batch = [{"body": {"text": "fine"}}, {"body": {"text": "  "}}, {"body": b"\xff"},
@@ -82,7 +73,7 @@ def test_bad_requests_get_their_own_status_while_neighbours_succeed(tiny_model_d
     assert len(responses) == len(batch)
     assert "scores" in responses[0] and "scores" in responses[4]
     assert context.statuses == {1: (422, "text is empty"), 2: (400, "body is not valid UTF-8"),
-                                3: (400, "missing field 'text'"),
+                                3: (400, "missing field 'text' (or 'texts')"),
                                 5: (400, context.statuses[5][1])}
     for index in (1, 2, 3, 5):
         assert responses[index]["error"]["code"] == context.statuses[index][0]

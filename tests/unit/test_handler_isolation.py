@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import toxic_handler
+import request_parsing
 from request_parsing import InputError, check_text, extract_text
 from offline_context import OfflineContext
 from support.hostile_text import any_text
@@ -63,7 +63,7 @@ def test_a_lone_surrogate_gets_422_and_its_neighbours_are_scored(handler):
 
 def test_a_text_the_tokenizer_refuses_is_isolated_from_its_batch(handler, monkeypatch):
     """Without the up-front check the real tokenizer raises for the whole batch: isolation saves it."""
-    monkeypatch.setattr(toxic_handler, "extract_text", lambda request, _: request["body"]["text"])
+    monkeypatch.setattr(request_parsing, "check_text", lambda text: text)
     texts = ["first good text", "\ud800 poison", "second good text", "\udc00 another"]
     responses, context = handle(handler, [{"body": {"text": t}} for t in texts])
     for index in (0, 2):
