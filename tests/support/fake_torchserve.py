@@ -13,18 +13,28 @@ from support.local_http import LocalHttpServer
 LABELS = ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate")
 
 
-def prediction(text: str) -> dict:
-    toxic = 0.95 if "idiot" in text else 0.02
+MODEL = {"name": "fake-model", "source": "test", "version": "9.9", "created": "2026-01-02T03:04:05Z",
+         "demo": True, "precision": "fp32"}
+
+
+def prediction(text: str, explain: bool = False) -> dict:
+    """"idiot" scores 0.95 on toxic and insult (a block), "dumb" 0.6 (a review), the rest 0.02."""
+    word = "idiot" if "idiot" in text else "dumb" if "dumb" in text else None
+    toxic = {"idiot": 0.95, "dumb": 0.6, None: 0.02}[word]
     scores = {label: (toxic if label in ("toxic", "insult") else 0.01) for label in LABELS}
-    return {"scores": scores, "is_toxic": toxic >= 0.5, "top_label": "toxic", "threshold": 0.5,
-            "tokens": len(text.split()) + 2, "truncated": False,
-            "model": {"name": "fake-model", "source": "test", "version": "9.9",
-                      "created": "2026-01-02T03:04:05Z", "demo": True, "precision": "fp32"}}
+    answer = {"scores": scores, "is_toxic": toxic >= 0.5, "top_label": "toxic", "threshold": 0.5,
+              "tokens": len(text.split()) + 2, "windows": 1,
+              "drivers": {label: {"window": 0, "start": 0, "end": len(text)} for label in LABELS}}
+    if explain:
+        start = text.find(word) if word else -1
+        spans = [{"start": start, "end": start + len(word), "text": word, "weight": 2.5}] if word else []
+        answer["explanation"] = {label: spans for label in ("toxic", "insult") if word}
+    return answer
 
 
 class FakeTorchServe(LocalHttpServer):
     def __init__(self):
-        self.mode = "ok"            # ok | status:<code> | garbage | wrong_shape | slow:<s> | hangup
+        self.mode = "ok"            # ok | status:<code> | garbage | wrong_shape | json:<answer> | slow:<s> | hangup
         self.worker_status = "READY"
         self.requests = []          # (path, headers, body) of every request received
         fake = self
@@ -66,9 +76,16 @@ class FakeTorchServe(LocalHttpServer):
                                              "message": "Traceback (most recent call last): secret"})
                 if mode == "garbage":
                     return self._send(200, b"<html>not json</html>", "text/html")
+                if mode.startswith("json:"):  # exactly this answer
+                    return self._send(200, mode[len("json:"):].encode())
                 if mode == "wrong_shape":
                     return self._send(200, {"scores": {"toxic": "high"}})
-                self._send(200, prediction(json.loads(body)["text"]))
+                request = json.loads(body)
+                explain = request.get("explain", False)
+                if "texts" in request:
+                    return self._send(200, {"results": [prediction(t, explain) for t in request["texts"]],
+                                            "model": MODEL})
+                self._send(200, {**prediction(request["text"], explain), "model": MODEL})
 
         super().__init__(Handler)
         self.url = self.base_url

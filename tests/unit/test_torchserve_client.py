@@ -16,11 +16,33 @@ def client_for(url, **changes):
 
 def test_prediction_round_trip_sends_json(fake_torchserve):
     prediction = client_for(fake_torchserve.url).predict("you idiot")
-    assert prediction.body["scores"]["toxic"] == 0.95
+    assert prediction.results[0]["scores"]["toxic"] == 0.95 and prediction.model["name"] == "fake-model"
     path, headers, body = fake_torchserve.requests[-1]
     assert path == "/predictions/toxic-bert"
     assert headers["Content-Type"] == "application/json"
     assert body == b'{"text": "you idiot"}'
+
+
+def test_many_texts_travel_in_one_call_with_the_explanation_request(fake_torchserve):
+    prediction = client_for(fake_torchserve.url).predict_many(["you idiot", "hello"], explain_at={"insult": 0.5})
+    assert [r["scores"]["insult"] for r in prediction.results] == [0.95, 0.02]
+    assert prediction.results[0]["explanation"]["insult"][0]["text"] == "idiot"
+    assert fake_torchserve.predictions == 1
+    assert fake_torchserve.requests[-1][2] == \
+        b'{"texts": ["you idiot", "hello"], "explain": true, "explain_at": {"insult": 0.5}}'
+
+
+@pytest.mark.parametrize("answer", [
+    {"results": [], "model": {}},                                   # fewer results than texts
+    {"results": [{"scores": {}}, {"scores": {}}], "model": {}},     # no scores
+    {"results": [{"error": "boom"}, {"error": {"code": 422}}], "model": {}},  # a malformed error
+    {"results": [{"error": {"code": 422, "message": "m"}}] * 2},    # no model
+])
+def test_a_malformed_many_texts_answer_is_a_502(fake_torchserve, answer):
+    fake_torchserve.mode = "json:" + __import__("json").dumps(answer)
+    with pytest.raises(ApiError) as caught:
+        client_for(fake_torchserve.url).predict_many(["a", "b"])
+    assert (caught.value.status, caught.value.code) == (502, "model_server_error")
 
 
 @pytest.mark.parametrize("mode, status, code", [

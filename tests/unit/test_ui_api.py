@@ -4,15 +4,19 @@ import json
 
 import pytest
 
+LABELS = ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate")
+
 
 def test_scores_a_text(ui):
     reply = ui.post("/api/v1/toxicity", json={"text": "you idiot"})
     assert reply.status_code == 200
     body = reply.get_json()
     assert list(body["scores"]) == ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate"]
-    assert body["verdict"] == {"is_toxic": True, "top_label": "toxic", "top_score": 0.95,
-                               "labels": ["toxic", "insult"]}
-    assert body["threshold"] == 0.5
+    assert body["verdict"] == {"decision": "block", "is_toxic": True, "labels": ["toxic", "insult"],
+                               "top_label": "toxic", "top_score": 0.95}
+    assert body["policy"]["insult"] == {"review": 0.5, "block": 0.85}
+    assert body["windows"] == 1 and set(body["drivers"]) == {"toxic", "insult"}
+    assert "explanation" not in body
     assert (body["model"], body["model_version"], body["model_date"]) == ("fake-model", "9.9", "2026-01-02T03:04:05Z")
     assert body["demo"] is True and body["version"] == "1.0.0"
     assert body["timing_ms"]["total"] >= body["timing_ms"]["model_server"] > 0
@@ -23,11 +27,85 @@ def test_benign_text_is_not_toxic(ui):
     assert body["verdict"]["is_toxic"] is False and body["verdict"]["labels"] == []
 
 
-def test_a_configured_threshold_overrides_the_handlers(ui_settings):
+def test_a_score_between_review_and_block_goes_to_review(ui):
+    body = ui.post("/api/v1/toxicity", json={"text": "that is dumb"}).get_json()
+    assert body["verdict"]["decision"] == "review" and body["verdict"]["labels"] == ["toxic", "insult"]
+    assert body["verdict"]["is_toxic"] is True
+
+
+def test_an_operators_policy_file_decides(ui_settings, tmp_path):
     from toxicity_ui import create_app
-    app = create_app(ui_settings.replace(verdict_threshold=0.99))
+    policy = tmp_path / "policy.yaml"
+    lenient = {"review": 0.97, "block": 0.99}
+    policy.write_text("labels:\n" + "".join(f"  {label}: {json.dumps(lenient)}\n" for label in LABELS))
+    app = create_app(ui_settings.replace(policy_file=str(policy)))
     body = app.test_client().post("/api/v1/toxicity", json={"text": "you idiot"}).get_json()
-    assert body["threshold"] == 0.99 and body["verdict"]["is_toxic"] is False
+    assert body["verdict"] == {"decision": "allow", "is_toxic": False, "labels": [], "top_label": "toxic",
+                               "top_score": 0.95}
+    assert body["policy"]["threat"] == lenient
+
+
+@pytest.mark.parametrize("content, message", [
+    ("labels: {toxic: {review: 0.5, block: 0.8}}", "review and block for each of"),
+    ("labels:\n" + "".join(f"  {label}: {{review: 0.9, block: 0.5}}\n" for label in LABELS), "0 < review <= block"),
+    ("labels:\n" + "".join(f"  {label}: {{review: yes, block: 0.5}}\n" for label in LABELS), "needs numbers"),
+    ("labels: [", "cannot read the policy"),
+])
+def test_a_bad_policy_file_stops_the_ui_with_a_clear_error(ui_settings, tmp_path, content, message):
+    from toxicity_ui import create_app
+    from toxicity_ui.policy import PolicyError
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(content)
+    with pytest.raises(PolicyError, match=message):
+        create_app(ui_settings.replace(policy_file=str(policy)))
+
+
+def test_explain_returns_the_words_and_asks_for_the_policys_review_labels(ui, fake_torchserve):
+    body = ui.post("/api/v1/toxicity", json={"text": "you idiot", "explain": True}).get_json()
+    assert body["explanation"]["insult"] == [{"start": 4, "end": 9, "text": "idiot", "weight": 2.5}]
+    sent = json.loads(fake_torchserve.requests[-1][2])
+    assert sent["explain"] is True and sent["explain_at"]["threat"] == 0.3 and sent["explain_at"]["insult"] == 0.5
+
+
+def test_many_texts_are_scored_in_one_call_each_with_its_own_result(ui, fake_torchserve):
+    texts = ["you idiot", "", "have a nice day", 5, "\ud800", "that is dumb"]
+    body = ui.post("/api/v1/toxicity", json={"texts": texts}).get_json()
+    results = body["results"]
+    assert [r["verdict"]["decision"] if "verdict" in r else r["error"]["code"] for r in results] == \
+        ["block", "empty_text", "allow", "invalid_text", "invalid_text", "review"]
+    assert fake_torchserve.predictions == 1
+    assert json.loads(fake_torchserve.requests[-1][2]) == {"texts": ["you idiot", "have a nice day", "that is dumb"]}
+    assert body["model"] == "fake-model" and body["policy"]["toxic"]["block"] == 0.85
+
+
+def test_many_texts_of_which_none_is_valid_never_reach_the_model(ui, fake_torchserve):
+    body = ui.post("/api/v1/toxicity", json={"texts": ["", " "]}).get_json()
+    assert [r["error"]["code"] for r in body["results"]] == ["empty_text", "empty_text"]
+    assert fake_torchserve.predictions == 0
+
+
+def test_a_text_the_model_server_refuses_gets_its_own_error(ui, fake_torchserve):
+    fake_torchserve.mode = "json:" + json.dumps({"results": [
+        {"error": {"code": 413, "message": "text needs 40 windows"}},
+        {"error": {"code": 422, "message": "the tokenizer cannot read this text"}},
+        {"error": {"code": 500, "message": "the model failed on this text (RuntimeError)"}}],
+        "model": {"name": "fake-model"}})
+    body = ui.post("/api/v1/toxicity", json={"texts": ["a", "b", "c"]}).get_json()
+    assert [r["error"]["code"] for r in body["results"]] == ["text_too_long", "invalid_text", "model_server_error"]
+    assert "tokenizer cannot read" in body["results"][1]["error"]["message"]
+
+
+@pytest.mark.parametrize("body, expected", [
+    ({"texts": []}, (400, "invalid_json")),
+    ({"texts": "one"}, (400, "invalid_json")),
+    ({"text": "a", "texts": ["b"]}, (400, "invalid_json")),
+    ({"text": "a", "explain": "yes"}, (400, "invalid_json")),
+    ({"texts": ["a"] * 65}, (413, "too_many_texts")),
+    ({"texts": ["x" * 5000] * 5}, (413, "texts_too_long")),
+])
+def test_a_bad_many_texts_call_is_refused_whole(ui, fake_torchserve, body, expected):
+    assert error_of(ui.post("/api/v1/toxicity", json=body)) == expected
+    assert fake_torchserve.predictions == 0
 
 
 def error_of(reply):
@@ -64,7 +142,7 @@ def test_text_of_exactly_the_limit_is_accepted(ui):
 
 
 def test_body_over_the_byte_limit_is_413(ui):
-    reply = ui.post("/api/v1/toxicity", data=json.dumps({"text": "x" * 70_000}),
+    reply = ui.post("/api/v1/toxicity", data=json.dumps({"text": "x" * 300_000}),
                     content_type="application/json")
     assert error_of(reply) == (413, "body_too_large")
 

@@ -6,9 +6,9 @@ from markupsafe import escape
 from unit.conftest import csrf_token
 
 
-def submit(ui, text, token=None):
+def submit(ui, text, token=None, **options):
     token = token or csrf_token(ui.get("/").get_data(as_text=True))
-    return ui.post("/", data={"text": text, "csrf_token": token})
+    return ui.post("/", data={"text": text, "csrf_token": token, **{k: "y" for k, on in options.items() if on}})
 
 
 def test_page_has_an_accessible_form(ui):
@@ -22,8 +22,11 @@ def test_submit_shows_scores_verdict_and_keeps_the_text(ui):
     reply = submit(ui, "you idiot")
     page = reply.get_data(as_text=True)
     assert reply.status_code == 200
-    assert 'class="verdict toxic"' in page and "Toxic</span>" in page
+    assert 'class="verdict block"' in page and "Block</span>" in page
+    assert "because of <strong>toxic</strong>" in page
     assert page.count("<meter") == 6
+    assert page.count('<tr class="block"') == 2  # toxic and insult, at 95% against a block at 85%
+    assert "<td class=\"num\">85%</td>" in page  # the policy is shown beside the scores
     assert ">you idiot</textarea>" in page
     assert "fake-model v9.9" in page and "Demo model." in page
     assert "Time taken" in page
@@ -31,7 +34,35 @@ def test_submit_shows_scores_verdict_and_keeps_the_text(ui):
 
 def test_benign_submit_shows_not_toxic(ui):
     page = submit(ui, "have a nice day").get_data(as_text=True)
-    assert 'class="verdict clean"' in page and "Not toxic" in page
+    assert 'class="verdict allow"' in page and "Allow</span>" in page
+    assert "no label reaches its review threshold" in page
+
+
+def test_a_score_between_the_levels_shows_review(ui):
+    page = submit(ui, "that is dumb").get_data(as_text=True)
+    assert 'class="verdict review"' in page and "Review</span>" in page and page.count('<tr class="review"') == 2
+
+
+def test_explain_highlights_the_words_without_inline_style(ui):
+    page = submit(ui, "you <b>idiot</b> you", explain=True).get_data(as_text=True)
+    assert '<h3 id="why">Why</h3>' in page and "<q>idiot</q>" in page
+    # weight 2.5 is the strongest span: level 4; the text around it is escaped, not marked
+    assert 'you &lt;b&gt;<mark class="w4" title="insult, toxic">idiot</mark>&lt;/b&gt; you</p>' in page
+    assert "style=" not in page and "<b>" not in page
+
+
+def test_one_text_per_line_scores_each_line_in_one_call(ui, fake_torchserve):
+    page = submit(ui, "you idiot\n\nhave a nice day\n\u200b\nthat is dumb", many=True).get_data(as_text=True)
+    assert "Results for 4 texts" in page
+    assert [row.split('"')[0] for row in page.split('<tr class="')[1:]] == ["block", "allow", "failed", "review"]
+    assert "no visible characters" in page
+    assert fake_torchserve.predictions == 1
+
+
+def test_one_text_per_line_over_the_limits_is_refused(ui, fake_torchserve):
+    reply = submit(ui, "\n".join(["line"] * 65), many=True)
+    assert reply.status_code == 413 and "65 texts in one call; the limit is 64" in reply.get_data(as_text=True)
+    assert fake_torchserve.predictions == 0
 
 
 def test_empty_submit_shows_a_helpful_message(ui):

@@ -1,12 +1,15 @@
-"""The versioned JSON API: POST /api/v1/toxicity and its OpenAPI description."""
+"""The versioned JSON API: POST /api/v1/toxicity and its OpenAPI description.
+
+One text ({"text": "..."}) or many ({"texts": [...]}), either with "explain": true.
+"""
 
 import json
 from pathlib import Path
 
 from flask import Blueprint, jsonify, request
 
-from .errors import invalid_json, unsupported_media_type
-from .scoring import admit, score_text
+from .errors import ApiError, invalid_json, texts_too_long, too_many_texts, unsupported_media_type
+from .scoring import admit, score_text, score_texts
 from .services import services
 from .text_rules import validate_text
 
@@ -25,17 +28,43 @@ def _json_body() -> dict:
         raise invalid_json('The body is not valid JSON; expected {"text": "..."}.') from None
     if not isinstance(body, dict):
         raise invalid_json('Expected a JSON object like {"text": "..."}.')
-    if "text" not in body:
-        raise invalid_json("Missing field 'text'.")
+    if "text" in body and "texts" in body:
+        raise invalid_json("Send either 'text' (one text) or 'texts' (a list), not both.")
+    if "text" not in body and "texts" not in body:
+        raise invalid_json("Missing field 'text' (or 'texts').")
+    if not isinstance(body.get("explain", False), bool):
+        raise invalid_json("Field 'explain' must be true or false.")
     return body
+
+
+def _validated_texts(texts) -> list:
+    """Each text validated on its own: a bad one becomes its ApiError, its neighbours go on."""
+    settings = services().settings
+    if not isinstance(texts, list) or not texts:
+        raise invalid_json("Field 'texts' must be a non-empty list of strings.")
+    if len(texts) > settings.max_batch_texts:
+        raise too_many_texts(len(texts), settings.max_batch_texts)
+    total = sum(len(text) for text in texts if isinstance(text, str))
+    if total > settings.max_batch_chars:
+        raise texts_too_long(total, settings.max_batch_chars)
+    validated = []
+    for text in texts:
+        try:
+            validated.append(validate_text(text, settings))
+        except ApiError as error:
+            validated.append(error)
+    return validated
 
 
 @api.post("/toxicity")
 def toxicity():
     admit(request.remote_addr)
     body = _json_body()
+    explain = body.get("explain", False)
+    if "texts" in body:
+        return jsonify(score_texts(_validated_texts(body["texts"]), explain))
     text = validate_text(body["text"], services().settings)
-    return jsonify(score_text(text))
+    return jsonify(score_text(text, explain))
 
 
 @api.get("/openapi.json")

@@ -24,9 +24,12 @@ class Settings:
     read_timeout_seconds: float = 30.0
     connect_retries: int = 2            # connection errors only; a sent request is never retried
     max_text_chars: int = 5000
-    max_body_bytes: int = 64 * 1024
-    # Unset: the verdict uses the threshold configured in the handler.
-    verdict_threshold: float | None = None
+    # {"texts": [...]}: texts per call, and characters of all of them together.
+    max_batch_texts: int = 64
+    max_batch_chars: int = 20_000
+    max_body_bytes: int = 256 * 1024
+    # The allow / review / block thresholds per label; unset: the packaged policy.yaml.
+    policy_file: str = ""
     # Load shedding per worker process: scoring calls in flight (0: no limit), and
     # requests per minute per client address on the API and form (0: off).
     max_in_flight: int = 0
@@ -49,8 +52,10 @@ class Settings:
             read_timeout_seconds=_env("READ_TIMEOUT_SECONDS", defaults.read_timeout_seconds, float),
             connect_retries=_env("CONNECT_RETRIES", defaults.connect_retries, int),
             max_text_chars=_env("MAX_TEXT_CHARS", defaults.max_text_chars, int),
+            max_batch_texts=_env("MAX_BATCH_TEXTS", defaults.max_batch_texts, int),
+            max_batch_chars=_env("MAX_BATCH_CHARS", defaults.max_batch_chars, int),
             max_body_bytes=_env("MAX_BODY_BYTES", defaults.max_body_bytes, int),
-            verdict_threshold=_env("VERDICT_THRESHOLD", None, float),
+            policy_file=_env("POLICY_FILE", defaults.policy_file),
             max_in_flight=_env("MAX_IN_FLIGHT", defaults.max_in_flight, int),
             rate_limit_per_minute=_env("RATE_LIMIT_PER_MINUTE", defaults.rate_limit_per_minute, int),
             secret_key=secret,

@@ -35,7 +35,7 @@ def invalid_json(message: str) -> ApiError:
 
 
 def not_a_string() -> ApiError:
-    return ApiError(400, "invalid_text", "Field 'text' must be a string.")
+    return ApiError(400, "invalid_text", "A text must be a string.")
 
 
 def unsupported_media_type() -> ApiError:
@@ -53,6 +53,15 @@ def invalid_text(message: str) -> ApiError:
 
 def text_too_long(length: int, limit: int) -> ApiError:
     return ApiError(413, "text_too_long", f"The text has {length:,} characters; the limit is {limit:,}.")
+
+
+def too_many_texts(count: int, limit: int) -> ApiError:
+    return ApiError(413, "too_many_texts", f"{count:,} texts in one call; the limit is {limit:,}.")
+
+
+def texts_too_long(length: int, limit: int) -> ApiError:
+    return ApiError(413, "texts_too_long", f"The texts have {length:,} characters together; "
+                                           f"the limit is {limit:,}.")
 
 
 def too_long_for_model_server() -> ApiError:

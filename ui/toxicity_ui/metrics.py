@@ -21,6 +21,7 @@ if directory := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 # 10 ms to 10 s: from a cached short text to a long one under load.
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 TEXT_LENGTH_BUCKETS = (10, 25, 50, 100, 250, 500, 1000, 2500, 5000)
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64)
 
 REQUESTS = Counter("toxicity_ui_requests_total", "HTTP requests answered by the UI",
                    ["endpoint", "method", "status"])
@@ -34,8 +35,14 @@ IN_PROGRESS = Gauge("toxicity_ui_requests_in_progress", "UI requests being answe
 TEXT_LENGTH = Histogram("toxicity_ui_text_length_characters", "Length of the texts submitted",
                         buckets=TEXT_LENGTH_BUCKETS)
 PREDICTIONS = Counter("toxicity_ui_predictions_total", "Texts scored, by verdict", ["verdict"])
-VERDICT_LABELS = Counter("toxicity_ui_verdict_labels_total",
-                         "Labels at or above the threshold in scored texts", ["label"])
+DECISIONS = Counter("toxicity_ui_decisions_total", "Texts scored, by the policy's decision",
+                    ["decision"])
+DECISION_LABELS = Counter("toxicity_ui_decision_labels_total",
+                          "Labels that caused a review or block decision", ["decision", "label"])
+WINDOWS = Histogram("toxicity_ui_text_windows", "Windows a scored text was split into",
+                    buckets=(1, 2, 4, 8, 16, 32))
+EXPLAINED = Counter("toxicity_ui_explained_texts_total", "Texts scored with an explanation")
+BATCH_TEXTS = Histogram("toxicity_ui_batch_texts", "Texts per many-texts API call", buckets=BATCH_BUCKETS)
 EXCEPTIONS = Counter("toxicity_ui_exceptions_total", "Errors raised while answering, by type",
                      ["type"])
 
@@ -56,14 +63,16 @@ def exposition(model_status=None) -> tuple[bytes, str]:
     return body, CONTENT_TYPE_LATEST
 
 
-def record_prediction(scores: dict, threshold: float, is_toxic: bool, seconds: float,
-                      text_length: int) -> None:
-    MODEL_SERVER_SECONDS.labels(outcome="ok").observe(seconds)
+def record_result(decision, text_length: int, windows: int, explained: bool) -> None:
+    """One scored text; decision: the policy's Decision."""
     TEXT_LENGTH.observe(text_length)
-    PREDICTIONS.labels(verdict="toxic" if is_toxic else "not_toxic").inc()
-    for label, score in scores.items():
-        if score >= threshold:
-            VERDICT_LABELS.labels(label=label).inc()
+    WINDOWS.observe(windows)
+    PREDICTIONS.labels(verdict="not_toxic" if decision.decision == "allow" else "toxic").inc()
+    DECISIONS.labels(decision=decision.decision).inc()
+    for label in decision.labels:
+        DECISION_LABELS.labels(decision=decision.decision, label=label).inc()
+    if explained:
+        EXPLAINED.inc()
 
 
 def _endpoint_label() -> str:

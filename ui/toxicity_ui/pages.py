@@ -1,11 +1,16 @@
-"""The HTML page: a form that works without JavaScript (plain POST), same limits as the API."""
+"""The HTML page: a form that works without JavaScript (plain POST), same limits as the API.
+
+One text, or one text per line (scored in one call); either with an explanation of the
+words behind each flagged label, highlighted in the text.
+"""
 
 from flask import Blueprint, render_template, request
 from flask_wtf import FlaskForm
-from wtforms import TextAreaField
+from wtforms import BooleanField, TextAreaField
 
-from .errors import ApiError
-from .scoring import admit, score_text
+from .errors import ApiError, empty_text, texts_too_long, too_many_texts
+from .highlight import segments
+from .scoring import admit, score_text, score_texts
 from .services import services
 from .text_rules import validate_text
 
@@ -15,13 +20,16 @@ pages = Blueprint("pages", __name__)
 class CheckForm(FlaskForm):
     # Validation is text_rules.validate_text, shared with the API; the form adds CSRF.
     text = TextAreaField("Text to check")
+    many = BooleanField("One text per line")
+    explain = BooleanField("Explain: show the words behind each flagged label")
 
 
-def render(form: CheckForm, result=None, error=None, status=200):
+def render(form: CheckForm, result=None, batch=None, error=None, status=200):
     settings = services().settings
-    page = render_template("index.html", form=form, result=result, error=error,
-                           max_chars=settings.max_text_chars, version=settings.app_version,
-                           last_model=services().last_model.get())
+    page = render_template("index.html", form=form, result=result, batch=batch, error=error,
+                           max_chars=settings.max_text_chars, max_batch_texts=settings.max_batch_texts,
+                           version=settings.app_version, last_model=services().last_model.get(),
+                           policy=services().policy.as_dict(), segments=segments)
     return page, status
 
 
@@ -30,14 +38,39 @@ def index():
     return render(CheckForm())
 
 
+def _lines(text: str) -> tuple[list, list]:
+    """The non-blank lines, and each validated (a str) or refused (its ApiError)."""
+    settings = services().settings
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise empty_text()
+    if len(lines) > settings.max_batch_texts:
+        raise too_many_texts(len(lines), settings.max_batch_texts)
+    if sum(map(len, lines)) > settings.max_batch_chars:
+        raise texts_too_long(sum(map(len, lines)), settings.max_batch_chars)
+    validated = []
+    for line in lines:
+        try:
+            validated.append(validate_text(line, settings))
+        except ApiError as error:
+            validated.append(error)
+    return lines, validated
+
+
 @pages.post("/")
 def submit():
     form = CheckForm()  # CSRFProtect has already checked the token
     text = form.text.data or ""
     try:
         admit(request.remote_addr)
+        if form.many.data:
+            lines, validated = _lines(text)
+            batch = score_texts(validated, explain=form.explain.data)
+            batch["texts"] = lines
+            return render(form, batch=batch)
         validate_text(text, services().settings)
-        result = score_text(text)
+        result = score_text(text, explain=form.explain.data)
     except ApiError as error:
         return render(form, error=error.message, status=error.status)
+    result["text"] = text
     return render(form, result=result)

@@ -1,13 +1,14 @@
-"""Score one text: validate it, ask TorchServe, shape the answer.
+"""Score texts: ask TorchServe, apply the per-label policy, shape the answer.
 
 Shared by the JSON API and the HTML page so both apply the same limits and
-report the same verdict.
+report the same verdict. One text or many, TorchServe gets one call: many texts
+travel as one {"texts": [...]} request and are scored in the handler's batch.
 """
 
 import time
 
 from . import metrics
-from .errors import ApiError
+from .errors import ApiError, invalid_text, model_server_error, too_long_for_model_server
 from .services import services
 
 
@@ -16,41 +17,94 @@ def admit(client_address: str) -> None:
     services().rate_limiter.check(client_address or "unknown")
 
 
-def score_text(text: str) -> dict:
-    """Score a validated text; the serving model is remembered for the page's banner."""
-    service = services()
-    settings = service.settings
+def score_text(text: str, explain: bool = False) -> dict:
+    """One validated text: its scores, verdict, model and timing."""
     started = time.perf_counter()
+    prediction = _predict([text], many=False, explain=explain)
+    result = _result(prediction.results[0], len(text))
+    return {**result, "policy": services().policy.as_dict(), **_model_fields(prediction.model),
+            "timing_ms": _timing(started, prediction.seconds)}
+
+
+def score_texts(texts: list, explain: bool = False) -> dict:
+    """Many texts, each validated (a str) or refused (an ApiError): one result per text, in order."""
+    started = time.perf_counter()
+    valid = [text for text in texts if isinstance(text, str)]
+    prediction = _predict(valid, many=True, explain=explain) if valid else None
+    scored = iter(prediction.results if prediction else [])
+    results = []
+    for text in texts:
+        if isinstance(text, ApiError):
+            results.append(text.body())
+            continue
+        answer = next(scored)
+        if "error" in answer:  # the handler refused this text alone
+            error = _handler_refusal(answer["error"])
+            metrics.EXCEPTIONS.labels(type=error.code).inc()
+            results.append(error.body())
+        else:
+            results.append(_result(answer, len(text)))
+    metrics.BATCH_TEXTS.observe(len(texts))
+    body = {"results": results, "policy": services().policy.as_dict()}
+    if prediction:
+        body.update(_model_fields(prediction.model))
+    body["timing_ms"] = _timing(started, prediction.seconds if prediction else 0.0)
+    return body
+
+
+def _predict(texts: list[str], many: bool, explain: bool):
+    service = services()
+    started = time.perf_counter()
+    explain_at = service.policy.review if explain else None
     try:
         with service.in_flight:
-            prediction = service.client.predict(text)
+            if many:
+                prediction = service.client.predict_many(texts, explain_at)
+            else:
+                prediction = service.client.predict(texts[0], explain_at)
     except ApiError as error:
         metrics.MODEL_SERVER_SECONDS.labels(outcome=error.code).observe(time.perf_counter() - started)
         raise
-    body = prediction.body
-    scores = {label: float(score) for label, score in body["scores"].items()}
-    threshold = settings.verdict_threshold if settings.verdict_threshold is not None else float(body["threshold"])
-    over = [label for label, score in sorted(scores.items(), key=lambda kv: -kv[1]) if score >= threshold]
+    metrics.MODEL_SERVER_SECONDS.labels(outcome="ok").observe(prediction.seconds)
+    service.last_model.remember(prediction.model)
+    return prediction
+
+
+def _result(prediction: dict, text_length: int) -> dict:
+    scores = {label: float(score) for label, score in prediction["scores"].items()}
+    decision = services().policy.decide(scores)
     top_label = max(scores, key=scores.get)
-    is_toxic = bool(over)
-    model = body["model"]
-    metrics.record_prediction(scores, threshold, is_toxic, prediction.seconds, len(text))
+    metrics.record_result(decision, text_length, prediction["windows"], "explanation" in prediction)
     result = {
         "scores": scores,
-        "verdict": {"is_toxic": is_toxic, "top_label": top_label, "top_score": scores[top_label],
-                    "labels": over},
-        "threshold": threshold,
-        "model": model.get("name", "unknown"),
-        "model_version": model.get("version", "unknown"),
-        "model_date": model.get("created"),
-        "model_precision": model.get("precision"),
-        "demo": bool(model.get("demo", False)),
-        "version": settings.app_version,
-        "tokens": body.get("tokens"),
-        "truncated": bool(body.get("truncated", False)),
-        "timing_ms": {"total": round((time.perf_counter() - started) * 1000, 1),
-                      "model_server": round(prediction.seconds * 1000, 1)},
+        "verdict": {"decision": decision.decision, "is_toxic": decision.decision != "allow",
+                    "labels": decision.labels, "top_label": top_label, "top_score": scores[top_label]},
+        "tokens": prediction.get("tokens"),
+        "windows": prediction["windows"],
+        # Which part of the text each label of the verdict comes from (the window that scored it).
+        "drivers": {label: prediction["drivers"][label] for label in decision.labels
+                    if label in prediction["drivers"]},
     }
-    service.last_model.remember(result)
+    if "explanation" in prediction:
+        result["explanation"] = prediction["explanation"]
     return result
 
+
+def _model_fields(model: dict) -> dict:
+    return {"model": model.get("name", "unknown"), "model_version": model.get("version", "unknown"),
+            "model_date": model.get("created"), "model_precision": model.get("precision"),
+            "demo": bool(model.get("demo", False)), "version": services().settings.app_version}
+
+
+def _timing(started: float, model_seconds: float) -> dict:
+    return {"total": round((time.perf_counter() - started) * 1000, 1),
+            "model_server": round(model_seconds * 1000, 1)}
+
+
+def _handler_refusal(error: dict) -> ApiError:
+    code = error["code"]
+    if code == 413:
+        return too_long_for_model_server()
+    if 400 <= code < 500:
+        return invalid_text(f"The model server refused the text: {error['message']}.")
+    return model_server_error("The model server failed to score this text.")

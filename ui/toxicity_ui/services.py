@@ -1,6 +1,7 @@
 """The UI's services, one set per app, kept in app.extensions (not app.config, which
-holds configuration only): the settings, the TorchServe client, load shedding, and
-the last model seen (so the page can show the demo banner before anyone submits).
+holds configuration only): the settings, the TorchServe client, load shedding, the
+per-label policy, and the last model seen (so the page can show the demo banner before
+anyone submits).
 """
 
 import threading
@@ -10,6 +11,7 @@ from flask import current_app
 
 from .admission import InFlightLimit, RateLimiter
 from .config import Settings
+from .policy import Policy
 from .torchserve_client import TorchServeClient
 
 EXTENSION = "toxicity_ui"
@@ -22,9 +24,10 @@ class LastModel:
         self._lock = threading.Lock()
         self._model = None
 
-    def remember(self, result: dict) -> None:
+    def remember(self, model: dict) -> None:
+        """model: the handler's description of the model that scored."""
         with self._lock:
-            self._model = {"name": result["model"], "demo": result["demo"]}
+            self._model = {"name": model.get("name", "unknown"), "demo": bool(model.get("demo", False))}
 
     def get(self) -> dict | None:
         with self._lock:
@@ -37,6 +40,7 @@ class Services:
     client: TorchServeClient
     in_flight: InFlightLimit
     rate_limiter: RateLimiter
+    policy: Policy
     last_model: LastModel = field(default_factory=LastModel)
 
 
@@ -46,6 +50,7 @@ def init_app(app, settings: Settings) -> Services:
         client=TorchServeClient(settings),
         in_flight=InFlightLimit(settings.max_in_flight),
         rate_limiter=RateLimiter(settings.rate_limit_per_minute),
+        policy=Policy.load(settings.policy_file or None),
     )
     return app.extensions[EXTENSION]
 

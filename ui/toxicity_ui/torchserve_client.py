@@ -30,21 +30,46 @@ LABELS = ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate
 
 @dataclass
 class Prediction:
-    body: dict            # the handler's validated response
+    results: list         # per text: the handler's validated prediction, or its {"error": ...}
+    model: dict           # the model that scored them
     seconds: float        # time spent waiting for TorchServe
 
 
-def _validate(body) -> dict:
-    """Check the handler's response shape before anything is shown to a user."""
+def _validate_prediction(body) -> dict:
+    """Check the shape of one text's prediction before anything is shown to a user."""
     if not isinstance(body, dict) or not isinstance(body.get("scores"), dict):
         raise ValueError("no scores")
     scores = body["scores"]
     if set(scores) != set(LABELS) or not all(isinstance(v, (int, float)) for v in scores.values()):
         raise ValueError("unexpected labels or score types")
-    for key, kind in (("is_toxic", bool), ("threshold", (int, float)), ("model", dict)):
+    for key, kind in (("is_toxic", bool), ("threshold", (int, float)), ("windows", int), ("drivers", dict)):
         if not isinstance(body.get(key), kind):
             raise ValueError(f"missing {key}")
+    if not isinstance(body.get("explanation", {}), dict):
+        raise ValueError("bad explanation")
     return body
+
+
+def _validate_result(body) -> dict:
+    """A text of a many-texts answer: a prediction, or the handler's error for that text."""
+    if isinstance(body, dict) and "error" in body:
+        error = body["error"]
+        if not isinstance(error, dict) or not isinstance(error.get("code"), int):
+            raise ValueError("bad error")
+        return {"error": {"code": error["code"], "message": _handler_message(json.dumps(body).encode())}}
+    return _validate_prediction(body)
+
+
+def _validate(body, count: int | None) -> tuple[list, dict]:
+    """The results and model of a one-text answer (count None) or of a many-texts answer."""
+    if not isinstance(body, dict) or not isinstance(body.get("model"), dict):
+        raise ValueError("missing model")
+    if count is None:
+        return [_validate_prediction(body)], body["model"]
+    results = body.get("results")
+    if not isinstance(results, list) or len(results) != count:
+        raise ValueError("results do not match the texts sent")
+    return [_validate_result(result) for result in results], body["model"]
 
 
 def _handler_message(data: bytes) -> str:
@@ -74,10 +99,20 @@ class TorchServeClient:
         self.predict_path = urllib3.util.parse_url(self.predict_url).request_uri
         self.model_path = urllib3.util.parse_url(self.model_url).request_uri
 
-    def predict(self, text: str) -> Prediction:
+    def predict(self, text: str, explain_at: dict | None = None) -> Prediction:
+        """One text; explain_at: explain the labels at or above these scores."""
+        return self._post({"text": text}, None, explain_at)
+
+    def predict_many(self, texts: list[str], explain_at: dict | None = None) -> Prediction:
+        """Many texts in one call, scored in the handler's batch: a result (or error) per text."""
+        return self._post({"texts": texts}, len(texts), explain_at)
+
+    def _post(self, request: dict, count: int | None, explain_at: dict | None) -> Prediction:
+        if explain_at:
+            request.update(explain=True, explain_at=explain_at)
         started = time.perf_counter()
         try:
-            reply = self.inference.urlopen("POST", self.predict_path, body=json.dumps({"text": text}).encode(),
+            reply = self.inference.urlopen("POST", self.predict_path, body=json.dumps(request).encode(),
                                            headers={"Content-Type": "application/json"},
                                            timeout=self.timeout, retries=self.retry)
         except ReadTimeoutError:  # connected, but no answer in time
@@ -88,12 +123,13 @@ class TorchServeClient:
             logger.warning("model server request failed: %s", error)
             raise bad_gateway("The model server could not be reached correctly.") from None
         seconds = time.perf_counter() - started
-        return Prediction(self._read(reply.status, reply.data), seconds)
+        results, model = self._read(reply.status, reply.data, count)
+        return Prediction(results, model, seconds)
 
-    def _read(self, status: int, data: bytes) -> dict:
+    def _read(self, status: int, data: bytes, count: int | None) -> tuple[list, dict]:
         if status == 200:
             try:
-                return _validate(json.loads(data))
+                return _validate(json.loads(data), count)
             except ValueError as error:
                 logger.error("model server sent an invalid response: %s", error)
                 raise bad_gateway("The model server sent an invalid response.") from None
