@@ -37,7 +37,7 @@ from ts.torch_handler.base_handler import BaseHandler  # noqa: E402
 
 from handler_settings import Batch, HandlerSettings, Item, RequestFailure  # noqa: E402
 from labels import LABELS  # noqa: E402
-from occlusion import occlude, top_spans  # noqa: E402
+from occlusion import occlude, runs_to_refine, top_spans  # noqa: E402
 from precision import resolve  # noqa: E402
 from request_parsing import InputError, parse_request  # noqa: E402
 from runners import load_runner  # noqa: E402
@@ -205,21 +205,39 @@ class ToxicHandler(BaseHandler):
 
     def _explain(self, items: list, batch: Batch) -> None:
         """Occlude the words of each window that drove a label to its explanation score."""
-        for item in items:
+        labels = {}  # (item number, window) -> label indices it explains
+        for number, item in enumerate(items):
             best = _best_windows(item.scores)
             for label_index, label in enumerate(LABELS):
                 window = best[label_index]
-                if item.scores[window][label_index] >= item.explain_at.get(label, self.settings.threshold) \
-                        and window not in item.explained:
-                    item.explained[window] = occlude(item.windows[window], window, self.settings.explain_max_words)
-        occlusions = [o for item in items for o in item.explained.values()]
+                if item.scores[window][label_index] >= item.explain_at.get(label, self.settings.threshold):
+                    labels.setdefault((number, window), []).append(label_index)
+                    if window not in item.explained:
+                        item.explained[window] = occlude(item.windows[window], window,
+                                                         self.settings.explain_max_words)
+        self._score_occlusions([items[number].explained[window] for number, window in labels], batch)
+        # Windows occluded in runs of words: their strongest runs again, word by word.
+        refined = []
+        for (number, window), label_indices in labels.items():
+            item = items[number]
+            occlusion = item.explained[window]
+            if any(isinstance(s, Exception) for s in occlusion.scores):
+                continue
+            words = runs_to_refine(occlusion, item.scores[window], label_indices)
+            if words:
+                occlusion.refined = occlude(item.windows[window], window, len(words), words)
+                refined.append(occlusion.refined)
+        self._score_occlusions(refined, batch)
+        for item in items:
+            occlusions = [*item.explained.values(), *(o.refined for o in item.explained.values() if o.refined)]
+            if any(isinstance(s, Exception) for o in occlusions for s in o.scores):
+                item.error = RequestFailure(500, "the model failed while explaining this text")
+                batch.isolated["explain"] += 1
+
+    def _score_occlusions(self, occlusions: list, batch: Batch) -> None:
         results = self._score_rows([row for o in occlusions for row in o.rows], batch)
         for occlusion in occlusions:
             occlusion.scores = [results.pop(0) for _ in occlusion.rows]
-        for item in items:
-            if any(isinstance(s, Exception) for o in item.explained.values() for s in o.scores):
-                item.error = RequestFailure(500, "the model failed while explaining this text")
-                batch.isolated["explain"] += 1
 
     # --- postprocess: one response per request ------------------------------------------
     def postprocess(self, batch):
@@ -261,7 +279,8 @@ class ToxicHandler(BaseHandler):
         }
         if item.explain:
             prediction["explanation"] = {
-                label: top_spans(item.text, item.explained[best[i]], scores[label], i, self.settings.explain_top)
+                label: top_spans(item.text, item.windows[best[i]], item.explained[best[i]], float(item.scores[best[i]][i]),
+                                 i, self.settings.explain_top)
                 for i, label in enumerate(LABELS) if best[i] in item.explained
                 and scores[label] >= item.explain_at.get(label, self.settings.threshold)}
         return prediction

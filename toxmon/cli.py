@@ -93,7 +93,7 @@ def score(text, file_, column, url, format_, concurrency, output):
 @click.option("--model-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Score in this process from a prepared model directory instead (the handler's code).")
 @click.option("--threshold", type=click.FloatRange(0, 1, min_open=True, max_open=True),
-              help="Verdict threshold (default: the one the service reports).")
+              help="Verdict threshold of the report (default 0.5, or the handler's with --model-dir).")
 @click.option("--column", help="The text column (default: comment_text, else text).")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True)
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path),

@@ -42,7 +42,9 @@ def run_evaluation(rows: list, source: str, output_dir: Path, url: str, model_di
     if not good:
         first = next((r for r in results if isinstance(r, ScoreError)), "no readable rows")
         raise EvaluationFileError(f"no row could be scored ({first})")
-    served_threshold = threshold if threshold is not None else float(good[0]["threshold"])
+    # The service decides with a per-label policy; the report's single threshold is the one
+    # a model-dir run's handler reports, or toxic-bert's customary 0.5.
+    served_threshold = threshold if threshold is not None else float(good[0].get("threshold", 0.5))
     scores = {label: np.array([r["scores"][label] if isinstance(r, dict) else np.nan for r in results])
               for label in LABELS}
     report = evaluate(dataset, scores, served_threshold)

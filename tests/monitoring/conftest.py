@@ -62,6 +62,8 @@ def monitored_stack(torchserve, ui_server, tmp_path_factory):
         for round_ in range(3):  # traffic spread over scrapes, so rates have two points
             for text in ("You stupid idiot.", "I will hurt you.", "Have a lovely day.", "", "word " * 600):
                 requests.post(api, json={"text": text}, timeout=30)
+            requests.post(api, json={"texts": ["You stupid idiot.", "Have a lovely day."], "explain": True},
+                          timeout=30)
             time.sleep(2)
         wait_until(lambda: query(ports.prometheus, "job:ts_inference_requests:rate5m > 0"), 60,
                    message="TorchServe traffic visible in Prometheus")

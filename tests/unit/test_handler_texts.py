@@ -108,14 +108,16 @@ def test_explain_at_sets_which_labels_are_explained(marked):
     assert list(response["explanation"]) == ["insult"]
 
 
-def test_explanation_rows_are_capped_by_occluding_runs_of_words(tiny_model_dir):
-    handler = make_handler(tiny_model_dir, explain_max_words=3)
+def test_long_windows_are_occluded_in_runs_then_word_by_word_in_the_strongest_run(tiny_model_dir):
+    handler = make_handler(tiny_model_dir, explain_max_words=3, threshold=0.99)  # only the marked insult
     handler.runner = MarkedRunner(handler.runner, handler.tokenizer.token_to_id("idiot"))
     text = "one two three four five six seven idiot"
     [response], _ = handle(handler, [{"text": text, "explain": True}])
-    occlusion_rows = sum(shape[0] for shape in handler.runner.rows[1:])
-    assert occlusion_rows == 3  # 8 words in runs of 3
-    assert response["explanation"]["insult"][0]["text"] == "seven idiot"
+    rows = [shape[0] for shape in handler.runner.rows]
+    assert rows == [1, 3, 2]  # the text; 8 words in 3 runs; the 2 words of the strongest run
+    top = response["explanation"]["insult"][0]
+    assert (top["start"], top["end"], top["text"]) == (text.index("idiot"), len(text), "idiot")
+    assert list(response["explanation"]) == ["insult"]
 
 
 def test_without_explain_there_is_no_explanation_and_no_extra_pass(marked):

@@ -68,11 +68,11 @@ def test_explain_returns_the_words_and_asks_for_the_policys_review_labels(ui, fa
 
 
 def test_many_texts_are_scored_in_one_call_each_with_its_own_result(ui, fake_torchserve):
-    texts = ["you idiot", "", "have a nice day", 5, "\ud800", "that is dumb"]
+    texts = ["you idiot", "", "have a nice day", "x" * 5001, "\ud800", "that is dumb"]
     body = ui.post("/api/v1/toxicity", json={"texts": texts}).get_json()
     results = body["results"]
     assert [r["verdict"]["decision"] if "verdict" in r else r["error"]["code"] for r in results] == \
-        ["block", "empty_text", "allow", "invalid_text", "invalid_text", "review"]
+        ["block", "empty_text", "allow", "text_too_long", "invalid_text", "review"]
     assert fake_torchserve.predictions == 1
     assert json.loads(fake_torchserve.requests[-1][2]) == {"texts": ["you idiot", "have a nice day", "that is dumb"]}
     assert body["model"] == "fake-model" and body["policy"]["toxic"]["block"] == 0.85
@@ -81,6 +81,7 @@ def test_many_texts_are_scored_in_one_call_each_with_its_own_result(ui, fake_tor
 def test_many_texts_of_which_none_is_valid_never_reach_the_model(ui, fake_torchserve):
     body = ui.post("/api/v1/toxicity", json={"texts": ["", " "]}).get_json()
     assert [r["error"]["code"] for r in body["results"]] == ["empty_text", "empty_text"]
+    assert body["version"] == "1.0.0" and "model" not in body
     assert fake_torchserve.predictions == 0
 
 
@@ -98,6 +99,7 @@ def test_a_text_the_model_server_refuses_gets_its_own_error(ui, fake_torchserve)
 @pytest.mark.parametrize("body, expected", [
     ({"texts": []}, (400, "invalid_json")),
     ({"texts": "one"}, (400, "invalid_json")),
+    ({"texts": ["a", None]}, (400, "invalid_json")),    # not a list of strings: the call is malformed
     ({"text": "a", "texts": ["b"]}, (400, "invalid_json")),
     ({"text": "a", "explain": "yes"}, (400, "invalid_json")),
     ({"texts": ["a"] * 65}, (413, "too_many_texts")),

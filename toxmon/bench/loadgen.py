@@ -42,10 +42,16 @@ def _round(value):
     return None if value is None else round(value, 1)
 
 
-def run_load(url: str, texts: list[str], concurrency: int, duration: float, timeout: float = 60) -> LoadResult:
-    """Send POST {"text": ...} from `concurrency` threads for `duration` seconds."""
+def run_load(url: str, texts: list[str], concurrency: int, duration: float, timeout: float = 60,
+             per_call: int = 1) -> LoadResult:
+    """Send POST {"text": ...} (or, per_call > 1, {"texts": [...]} of that many texts) from
+    `concurrency` threads for `duration` seconds."""
     parts = urlsplit(url)
-    bodies = [json.dumps({"text": text}).encode() for text in texts]
+    if per_call == 1:
+        bodies = [json.dumps({"text": text}).encode() for text in texts]
+    else:
+        bodies = [json.dumps({"texts": [texts[(i + j) % len(texts)] for j in range(per_call)]}).encode()
+                  for i in range(len(texts))]
     result = LoadResult(concurrency=concurrency, seconds=duration)
     lock = threading.Lock()
     deadline = time.monotonic() + duration

@@ -29,12 +29,13 @@ from precision import flags_that_matter, not_native_reason
 from .. import archive, torchserve_process, ui_process
 from ..checkout import root
 from ..ports import free_port
+from . import scenarios
 from .loadgen import run_load
 from .publish import publish
 
 ROOT = root()
 
-CONFIGS = ("naive", "torchserve-stock", "tuned-torchserve", "tuned-ui")
+CONFIGS = ("naive", "torchserve-stock", "tuned-torchserve", "tuned-ui", "scenarios")
 STOCK_CONFIG = ROOT / "bench" / "torchserve-stock.properties"
 
 
@@ -202,12 +203,13 @@ def machine_info() -> dict:
             "kernel": platform.release(), "versions": versions}
 
 
-def build_archive(model_dir: Path, store: Path, precision: str, stock: bool = False) -> Path:
+def build_archive(model_dir: Path, store: Path, precision: str, stock: bool = False,
+                  config: Path | None = None) -> Path:
     """The archive as `toxmon archive` builds it; `stock` keeps only the handler's settings,
-    so TorchServe serves it with its defaults (one worker per core, no batching)."""
+    so TorchServe serves it with its defaults (one worker per core, no batching); `config`
+    replaces the shipped model-config.yaml."""
     if archive.needs_precision_files(precision):
         archive.prepare_precision_files(model_dir)
-    config = None
     if stock:
         shipped = yaml.safe_load((ROOT / "handler" / "model-config.yaml").read_text())
         config = store.parent / f"{store.name}-model-config.yaml"
@@ -249,6 +251,8 @@ def markdown(report: dict) -> str:
     if report["ratios"]:
         lines += ["", "| ratio | value |", "|---|---:|"]
         lines += [f"| {name} | {value} |" for name, value in sorted(report["ratios"].items())]
+    if report.get("scenarios"):
+        lines += scenarios.markdown(report["scenarios"], report["scenario_ratios"])
     return "\n".join(lines) + "\n"
 
 
@@ -275,6 +279,41 @@ def chart(report: dict, path: Path) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=90)
     plt.close(figure)
+
+
+def run_scenarios(args, precision: str, texts: list[str]) -> list[dict]:
+    """The figures of scenarios.py: three archives of one model, differing in one setting each."""
+    work = args.work_dir
+    shipped = build_archive(args.model_dir, work / f"store-{precision}", precision)
+    padded = build_archive(args.model_dir, work / "store-padded", precision,
+                           config=scenarios.config_with({"handler": {"length_grouping": False}},
+                                                        work / "padded-model-config.yaml"))
+    previous = build_archive(args.model_dir, work / "store-previous", precision,
+                             config=scenarios.config_with(scenarios.PREVIOUS_BATCHING,
+                                                          work / "previous-model-config.yaml"))
+    mixed = scenarios.mixed_texts(texts)
+    duration, rows = args.duration, []
+
+    def measure(name, url, pid, sample, concurrency, per_call=1):
+        rows.append(scenarios.measure_texts(name, url, [pid], sample, concurrency, per_call, duration, cpu_seconds))
+
+    with torchserve(shipped, work / "ts-scenarios-shipped", None) as (url, _, pid):
+        run_load(url, mixed, 32, args.warmup)
+        measure("single calls, 32 clients", url, pid, texts, 32)
+        measure("batch call x16, 2 clients", url, pid, texts, 2, per_call=16)
+        measure("mixed, grouped", url, pid, mixed, 32)
+        measure("short, grouped", url, pid, texts, 32)
+        measure("8 clients, shipped", url, pid, texts, 8)
+        measure("32 clients, shipped", url, pid, texts, 32)
+    with torchserve(padded, work / "ts-scenarios-padded", None) as (url, _, pid):
+        run_load(url, mixed, 32, args.warmup)
+        measure("mixed, padded", url, pid, mixed, 32)
+        measure("short, padded", url, pid, texts, 32)
+    with torchserve(previous, work / "ts-scenarios-previous", None) as (url, _, pid):
+        run_load(url, texts, 32, args.warmup)
+        measure("8 clients, previous", url, pid, texts, 8)
+        measure("32 clients, previous", url, pid, texts, 32)
+    return rows
 
 
 def main(argv=None) -> int:
@@ -339,6 +378,12 @@ def main(argv=None) -> int:
                                           args.duration, args.warmup)
             runs += direct + through_ui
 
+    scenario_rows = []
+    if "scenarios" in configs and precisions:
+        precision = "int8" if "int8" in precisions else precisions[0]
+        print(f"Serving paths of this project's handler, {precision}", flush=True)
+        scenario_rows = run_scenarios(args, precision, texts)
+
     created = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     arguments = sys.argv[1:] if argv is None else argv
     report = {"created": created, "command": " ".join(["toxmon bench", *map(shlex.quote, arguments)]),
@@ -346,7 +391,8 @@ def main(argv=None) -> int:
               "model": {"name": model_config.get("toxicity_monitor", {}).get("name", "unknown"),
                         "layers": model_config.get("num_hidden_layers"), "hidden": model_config.get("hidden_size")},
               "duration_s": args.duration, "texts": len(texts), "runs": runs, "skipped": skipped,
-              "ratios": ratios(runs)}
+              "ratios": ratios(runs), "scenarios": scenario_rows,
+              "scenario_ratios": scenarios.scenario_ratios(scenario_rows)}
     args.output_dir.mkdir(parents=True, exist_ok=True)
     stamp = created.replace(":", "").replace("-", "")
     for path in (args.output_dir / f"{stamp}.json", args.output_dir / "latest.json"):

@@ -40,11 +40,11 @@ def _json_body() -> dict:
 def _validated_texts(texts) -> list:
     """Each text validated on its own: a bad one becomes its ApiError, its neighbours go on."""
     settings = services().settings
-    if not isinstance(texts, list) or not texts:
+    if not isinstance(texts, list) or not texts or not all(isinstance(text, str) for text in texts):
         raise invalid_json("Field 'texts' must be a non-empty list of strings.")
     if len(texts) > settings.max_batch_texts:
         raise too_many_texts(len(texts), settings.max_batch_texts)
-    total = sum(len(text) for text in texts if isinstance(text, str))
+    total = sum(map(len, texts))
     if total > settings.max_batch_chars:
         raise texts_too_long(total, settings.max_batch_chars)
     validated = []

@@ -48,6 +48,7 @@ def score_texts(texts: list, explain: bool = False) -> dict:
     body = {"results": results, "policy": services().policy.as_dict()}
     if prediction:
         body.update(_model_fields(prediction.model))
+    body["version"] = services().settings.app_version
     body["timing_ms"] = _timing(started, prediction.seconds if prediction else 0.0)
     return body
 

@@ -1,0 +1,76 @@
+"""Answers a moderator can act on, through the real stack: the UI under gunicorn in front of a
+real TorchServe serving the demo archive (windows, batching and occlusion in the real handler)."""
+
+import requests
+
+from support.http import metric_sum, scrape
+
+BENIGN = ("We walked along the river and talked about the garden, the weather and the new "
+          "library that opens in town next spring. ")
+LONG_WITH_INSULT_AT_THE_END = BENIGN * 38 + "You are a stupid idiot."  # 4,9xx characters
+
+
+def score(ui_server, body):
+    reply = requests.post(f"{ui_server.url}/api/v1/toxicity", json=body, timeout=60)
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
+def test_an_insult_at_the_very_end_of_a_long_text_is_flagged_and_pointed_at(ui_server):
+    text = LONG_WITH_INSULT_AT_THE_END
+    assert 4_500 < len(text) <= 5_000
+    body = score(ui_server, {"text": text})
+    assert body["windows"] > 4
+    assert body["verdict"]["decision"] in ("review", "block") and "insult" in body["verdict"]["labels"]
+    driver = body["drivers"]["insult"]
+    assert driver["window"] >= body["windows"] - 2 and driver["end"] == len(text)
+    assert driver["start"] > len(text) - 1_500  # one window of the end, not the whole text
+    # The benign part alone, just as long, is allowed: the end made the difference.
+    assert score(ui_server, {"text": BENIGN * 40})["verdict"]["decision"] == "allow"
+
+
+def test_the_top_word_for_insult_is_stupid_or_idiot(ui_server):
+    body = score(ui_server, {"text": "You are a stupid idiot", "explain": True})
+    spans = body["explanation"]["insult"]
+    assert spans[0]["text"] in ("stupid", "idiot") and spans[0]["weight"] > 0
+    assert "You are a stupid idiot"[spans[0]["start"]:spans[0]["end"]] == spans[0]["text"]
+
+
+def test_a_long_text_is_explained_inside_its_driving_window(ui_server):
+    text = LONG_WITH_INSULT_AT_THE_END
+    body = score(ui_server, {"text": text, "explain": True})
+    top = body["explanation"]["insult"][0]
+    assert top["text"] in ("stupid", "idiot") and top["start"] > len(text) - 30
+
+
+def test_many_texts_in_one_call_match_one_call_each(ui_server, torchserve):
+    texts = ["You are a worthless idiot.", "The museum opens at nine tomorrow.", "", "Thanks, that helped!",
+             LONG_WITH_INSULT_AT_THE_END]
+    before = scrape(torchserve.metrics_url)
+    body = score(ui_server, {"texts": texts})
+    after = scrape(torchserve.metrics_url)
+    assert metric_sum(after, "ts_inference_requests_total") - metric_sum(before, "ts_inference_requests_total") == 1
+    results = body["results"]
+    assert results[2]["error"]["code"] == "empty_text"
+    for text, result in zip(texts, results):
+        if text:
+            alone = score(ui_server, {"text": text})
+            assert result["verdict"]["decision"] == alone["verdict"]["decision"]
+            # int8 quantizes activations per pass, so neighbours in a pass move a score slightly.
+            for label, value in alone["scores"].items():
+                assert abs(result["scores"][label] - value) < 0.005, (text[:30], label)
+    assert [r["verdict"]["decision"] != "allow" for r in results if "verdict" in r] == [True, False, False, True]
+
+
+def test_decisions_are_counted_by_verdict_and_label(ui_server):
+    before = scrape(f"{ui_server.url}/metrics")
+    score(ui_server, {"texts": ["You are a worthless idiot.", "The museum opens at nine tomorrow."]})
+    after = scrape(f"{ui_server.url}/metrics")
+
+    def delta(name, **labels):
+        return metric_sum(after, name, **labels) - metric_sum(before, name, **labels)
+
+    assert delta("toxicity_ui_decisions_total", decision="allow") == 1
+    assert delta("toxicity_ui_decisions_total", decision="block") + delta("toxicity_ui_decisions_total",
+                                                                          decision="review") == 1
+    assert delta("toxicity_ui_decision_labels_total", label="insult") == 1

@@ -1,0 +1,102 @@
+"""The serving paths of one handler, side by side: many texts per call, mixed lengths, few clients.
+
+Run by `toxmon bench` after the main comparison, on the tuned configuration's first
+precision, with the same model and load generator:
+
+- batch call: N texts in one {"texts": [...]} call against N one-text calls, the same
+  number of texts in flight; throughput in texts/s and CPU seconds per text;
+- mixed lengths: short replies to long paragraphs (long ones scored in several windows),
+  the handler's length-grouped forward passes against one padded pass per batch (the old
+  path, `length_grouping: false`), and the same two on uniform short texts;
+- few clients: the shipped batching against the batching of the previous release, at 8
+  and at 32 clients.
+"""
+
+import random
+
+import yaml
+
+from ..checkout import root
+from .loadgen import run_load
+
+SHIPPED_CONFIG = root() / "handler" / "model-config.yaml"
+# The batching of the previous release: up to 16 requests, 20 ms to fill a batch.
+PREVIOUS_BATCHING = {"batchSize": 16, "maxBatchDelay": 20}
+SHORT_REPLIES = ("ok", "thanks!", "lol no", "agreed", "you idiot", "+1", "nope, wrong", "great post",
+                 "shut up", "see above", "why?", "so true", "what a loser", "fixed, thanks")
+
+
+def mixed_texts(texts: list[str], count: int = 60, seed: int = 7) -> list[str]:
+    """Half short replies (2–6 tokens), a third sentences (about 25), the rest paragraphs of 8 to
+    30 sentences (200–750 tokens: one to three windows), shuffled deterministically."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(count):
+        kind = i % 6
+        if kind < 3:
+            out.append(rng.choice(SHORT_REPLIES))
+        elif kind < 5:
+            out.append(rng.choice(texts))
+        else:
+            out.append(" ".join(rng.choice(texts) for _ in range(rng.randint(8, 30))))
+    rng.shuffle(out)
+    return out
+
+
+def config_with(changes: dict, path) -> "Path":
+    """The shipped model-config.yaml with `changes` applied (the handler section merged)."""
+    config = yaml.safe_load(SHIPPED_CONFIG.read_text())
+    handler = {**config["handler"], **changes.get("handler", {})}
+    config.update({key: value for key, value in changes.items() if key != "handler"}, handler=handler)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def measure_texts(name: str, url: str, pgids: list[int], texts: list[str], concurrency: int, per_call: int,
+                  duration: float, cpu_seconds) -> dict:
+    before = cpu_seconds(pgids)
+    result = run_load(url, texts, concurrency, duration, per_call=per_call)
+    cpu = cpu_seconds(pgids) - before
+    summary = result.summary()
+    scored = (summary["requests"] - summary["errors"]) * per_call
+    row = {"scenario": name, "concurrency": concurrency, "texts_per_call": per_call,
+           "texts_per_s": round(scored / result.seconds, 2), "p50_ms": summary["p50_ms"],
+           "p95_ms": summary["p95_ms"], "errors": summary["errors"],
+           "cpu_ms_per_text": round(1000 * cpu / scored, 2) if scored else None}
+    print(f"  {name:34s} c={concurrency:<3d} x{per_call:<3d} {row['texts_per_s']:8.2f} texts/s  "
+          f"p50 {row['p50_ms']} ms  CPU {row['cpu_ms_per_text']} ms/text  errors {row['errors']}", flush=True)
+    return row
+
+
+def scenario_ratios(rows: list[dict]) -> dict:
+    by = {row["scenario"]: row for row in rows}
+
+    def ratio(new, old, key="texts_per_s"):
+        if by.get(new, {}).get(key) and by.get(old, {}).get(key):
+            return round(by[new][key] / by[old][key], 2)
+        return None
+
+    ratios = {
+        "batch call / single calls (texts/s)": ratio("batch call x16, 2 clients", "single calls, 32 clients"),
+        "single calls / batch call (CPU per text)": ratio("single calls, 32 clients", "batch call x16, 2 clients",
+                                                           "cpu_ms_per_text"),
+        "grouped / padded, mixed lengths (texts/s)": ratio("mixed, grouped", "mixed, padded"),
+        "grouped / padded, uniform short (texts/s)": ratio("short, grouped", "short, padded"),
+        "shipped / previous batching, 8 clients (texts/s)": ratio("8 clients, shipped", "8 clients, previous"),
+        "shipped / previous batching, 32 clients (texts/s)": ratio("32 clients, shipped", "32 clients, previous"),
+        "8 / 32 clients, shipped": ratio("8 clients, shipped", "32 clients, shipped"),
+        "8 / 32 clients, previous": ratio("8 clients, previous", "32 clients, previous"),
+    }
+    return {name: value for name, value in ratios.items() if value is not None}
+
+
+def markdown(rows: list[dict], ratios: dict) -> list[str]:
+    lines = ["", "Serving paths of one handler (same model, same run):", "",
+             "| scenario | clients | texts per call | texts/s | p50 ms | p95 ms | errors | CPU ms/text |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| {r['scenario']} | {r['concurrency']} | {r['texts_per_call']} | {r['texts_per_s']} | {r['p50_ms']} | "
+              f"{r['p95_ms']} | {r['errors']} | {r['cpu_ms_per_text']} |" for r in rows]
+    if ratios:
+        lines += ["", "| ratio | value |", "|---|---:|"] + [f"| {k} | {v} |" for k, v in ratios.items()]
+    return lines
