@@ -19,7 +19,9 @@ DEFAULT_SETTINGS = {
     "max_chars": 100_000,    # refuse bigger texts before tokenizing them
     "length_grouping": True,  # forward passes over windows of similar length (False: one padded batch)
     "group_overhead_tokens": 48,  # what one more forward pass costs, in padded tokens (see windows.py)
-    "explain_max_words": 48,  # occlusion units per explained window; more words are occluded in runs
+    "explain_context_tokens": 64,  # a window is explained in its passage of this many tokens that scores highest
+    "explain_max_words": 48,  # occlusion rows per passage; more words are occluded in runs
+    "explain_max_passages": 3,  # passages explained per text (labels strongest first)
     "explain_top": 5,        # spans reported per explained label
     "test_delay_seconds": 0,  # fault-injection knob for tests only: sleep per batch
 }
@@ -38,7 +40,9 @@ class HandlerSettings:
     max_chars: int
     length_grouping: bool
     group_overhead_tokens: int
+    explain_context_tokens: int
     explain_max_words: int
+    explain_max_passages: int
     explain_top: int
     test_delay_seconds: float
 
@@ -55,8 +59,9 @@ class HandlerSettings:
             raise ValueError("window_overlap must be between 0 and half of max_length")
         if not 1 <= settings.max_windows <= settings.max_request_windows:
             raise ValueError("max_windows must be at least 1 and at most max_request_windows")
-        if settings.max_texts < 1 or settings.explain_max_words < 1 or settings.explain_top < 1:
-            raise ValueError("max_texts, explain_max_words and explain_top must be at least 1")
+        if min(settings.max_texts, settings.explain_context_tokens, settings.explain_max_words,
+               settings.explain_max_passages, settings.explain_top) < 1:
+            raise ValueError("max_texts and the explain_ settings must be at least 1")
         if not 0.0 < settings.threshold < 1.0:
             raise ValueError("threshold must be between 0 and 1")
         if settings.torch_threads < 1:
@@ -86,7 +91,8 @@ class Item:
     explain_at: dict = field(default_factory=dict)  # label -> score from which it is explained
     windows: list = field(default_factory=list)     # tokenizers.Encoding per window, in text order
     scores: list = field(default_factory=list)      # sigmoid scores per window (numpy rows)
-    explained: dict = field(default_factory=dict)   # window number -> occlusion.Occlusion
+    explained: dict = field(default_factory=dict)   # (window, passage) -> occlusion.Occlusion
+    explained_by: dict = field(default_factory=dict)  # label index -> the (window, passage) explaining it
     error: object = None             # InputError or RequestFailure once it cannot be scored
 
 

@@ -37,7 +37,7 @@ from ts.torch_handler.base_handler import BaseHandler  # noqa: E402
 
 from handler_settings import Batch, HandlerSettings, Item, RequestFailure  # noqa: E402
 from labels import LABELS  # noqa: E402
-from occlusion import occlude, runs_to_refine, top_spans  # noqa: E402
+from occlusion import occlude, passage_row, passages, top_spans, words_of  # noqa: E402
 from precision import resolve  # noqa: E402
 from request_parsing import InputError, parse_request  # noqa: E402
 from runners import load_runner  # noqa: E402
@@ -204,33 +204,48 @@ class ToxicHandler(BaseHandler):
         return results
 
     def _explain(self, items: list, batch: Batch) -> None:
-        """Occlude the words of each window that drove a label to its explanation score."""
-        labels = {}  # (item number, window) -> label indices it explains
-        for number, item in enumerate(items):
-            best = _best_windows(item.scores)
-            for label_index, label in enumerate(LABELS):
-                window = best[label_index]
-                if item.scores[window][label_index] >= item.explain_at.get(label, self.settings.threshold):
-                    labels.setdefault((number, window), []).append(label_index)
-                    if window not in item.explained:
-                        item.explained[window] = occlude(item.windows[window], window,
-                                                         self.settings.explain_max_words)
-        self._score_occlusions([items[number].explained[window] for number, window in labels], batch)
-        # Windows occluded in runs of words: their strongest runs again, word by word.
-        refined = []
-        for (number, window), label_indices in labels.items():
-            item = items[number]
-            occlusion = item.explained[window]
-            if any(isinstance(s, Exception) for s in occlusion.scores):
-                continue
-            words = runs_to_refine(occlusion, item.scores[window], label_indices)
-            if words:
-                occlusion.refined = occlude(item.windows[window], window, len(words), words)
-                refined.append(occlusion.refined)
-        self._score_occlusions(refined, batch)
+        """For each label at or above its explanation score, strongest first: the passage of its
+        window that scores it highest, then each word of that passage removed in turn."""
+        settings = self.settings
+        wanted = []  # (item, window, label index)
         for item in items:
-            occlusions = [*item.explained.values(), *(o.refined for o in item.explained.values() if o.refined)]
-            if any(isinstance(s, Exception) for o in occlusions for s in o.scores):
+            best = _best_windows(item.scores)
+            for i in sorted(range(len(LABELS)), key=lambda i: -item.scores[best[i]][i]):
+                if item.scores[best[i]][i] >= item.explain_at.get(LABELS[i], settings.threshold):
+                    wanted.append((item, best[i], i))
+        # The passages of each window to explain; a window of one passage is scored already.
+        cut = {}
+        for item, window, _ in wanted:
+            if (id(item), window) not in cut:
+                cut[(id(item), window)] = passages(words_of(item.windows[window]), settings.explain_context_tokens)
+        owners = {(id(item), window): item.windows[window] for item, window, _ in wanted}
+        several = [(key, passage) for key, cuts in cut.items() if len(cuts) > 1 for passage in cuts]
+        results = self._score_rows([passage_row(owners[key], passage) for key, passage in several], batch)
+        passage_scores = {}
+        for (key, _), result in zip(several, results):
+            passage_scores.setdefault(key, []).append(result)
+        for item, window, label in wanted:
+            key = (id(item), window)
+            if len(cut[key]) == 1:
+                index, base = 0, item.scores[window]
+            else:
+                scores = passage_scores[key]
+                if any(isinstance(s, Exception) for s in scores):
+                    item.error = RequestFailure(500, "the model failed while explaining this text")
+                    continue
+                index = max(range(len(scores)), key=lambda j: scores[j][label])
+                base = scores[index]
+            place = (window, index)
+            if place not in item.explained:
+                if len(item.explained) >= settings.explain_max_passages:
+                    continue  # the cost bound: weaker labels in other passages go unexplained
+                item.explained[place] = occlude(item.windows[window], window, cut[key][index],
+                                                settings.explain_max_words)
+                item.explained[place].base = base
+            item.explained_by[label] = place
+        self._score_occlusions([o for item in items for o in item.explained.values()], batch)
+        for item in items:
+            if any(isinstance(s, Exception) for o in item.explained.values() for s in o.scores):
                 item.error = RequestFailure(500, "the model failed while explaining this text")
                 batch.isolated["explain"] += 1
 
@@ -279,10 +294,9 @@ class ToxicHandler(BaseHandler):
         }
         if item.explain:
             prediction["explanation"] = {
-                label: top_spans(item.text, item.windows[best[i]], item.explained[best[i]], float(item.scores[best[i]][i]),
+                label: top_spans(item.text, item.windows[item.explained_by[i][0]], item.explained[item.explained_by[i]],
                                  i, self.settings.explain_top)
-                for i, label in enumerate(LABELS) if best[i] in item.explained
-                and scores[label] >= item.explain_at.get(label, self.settings.threshold)}
+                for i, label in enumerate(LABELS) if i in item.explained_by}
         return prediction
 
     def _record_metrics(self, batch: Batch) -> None:

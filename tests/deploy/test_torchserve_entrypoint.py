@@ -36,7 +36,7 @@ def test_image_entrypoint_serves_the_demo_archive(demo_store, tmp_path):
         torchserve_process.wait_ready(ports.urls()["management"], 180, process)
         model = torchserve_process.model_status(ports.urls()["management"])
         # Workers and batching from the archive's model-config.yaml.
-        assert model["batchSize"] == 16 and model["maxBatchDelay"] == 20 and len(model["workers"]) == 2
+        assert model["batchSize"] == 16 and model["maxBatchDelay"] == 5 and len(model["workers"]) == 2
         reply = requests.post(f"{ports.urls()['inference']}/predictions/toxic-bert",
                               json={"text": "You worthless idiot."}, timeout=30)
         assert reply.status_code == 200 and reply.json()["is_toxic"] is True

@@ -28,7 +28,7 @@ def test_model_is_ready_with_two_workers(torchserve):
             break
         time.sleep(1)
     assert model["modelName"] == "toxic-bert"
-    assert model["batchSize"] == 16 and model["maxBatchDelay"] == 20
+    assert model["batchSize"] == 16 and model["maxBatchDelay"] == 5
     assert [w["status"] for w in model["workers"]] == ["READY", "READY"]
 
 
@@ -91,7 +91,7 @@ def test_bad_requests_in_a_batch_get_4xx_and_neighbours_200(torchserve):
     for body, reply in zip(bodies, replies):
         if "nope" in body:
             assert reply.status_code == 400
-            assert reply.json()["error"]["message"] == "missing field 'text'"
+            assert reply.json()["error"]["message"] == "missing field 'text' (or 'texts')"
         elif body["text"].strip():
             assert reply.status_code == 200 and "scores" in reply.json()
         else:

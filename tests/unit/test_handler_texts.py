@@ -108,16 +108,37 @@ def test_explain_at_sets_which_labels_are_explained(marked):
     assert list(response["explanation"]) == ["insult"]
 
 
-def test_long_windows_are_occluded_in_runs_then_word_by_word_in_the_strongest_run(tiny_model_dir):
-    handler = make_handler(tiny_model_dir, explain_max_words=3, threshold=0.99)  # only the marked insult
+def explained(tiny_model_dir, text, **settings):
+    handler = make_handler(tiny_model_dir, threshold=0.99, **settings)  # only the marked insult is explained
     handler.runner = MarkedRunner(handler.runner, handler.tokenizer.token_to_id("idiot"))
-    text = "one two three four five six seven idiot"
     [response], _ = handle(handler, [{"text": text, "explain": True}])
-    rows = [shape[0] for shape in handler.runner.rows]
-    assert rows == [1, 3, 2]  # the text; 8 words in 3 runs; the 2 words of the strongest run
+    return response, [shape[0] for shape in handler.runner.rows]
+
+
+def test_a_long_window_is_explained_in_its_strongest_passage(tiny_model_dir):
+    text = "one two three four five six seven idiot"
+    response, rows = explained(tiny_model_dir, text, explain_context_tokens=4)
+    assert rows == [1, 2, 4]  # the text; its two passages of 4 tokens; the 4 words of the second
     top = response["explanation"]["insult"][0]
     assert (top["start"], top["end"], top["text"]) == (text.index("idiot"), len(text), "idiot")
     assert list(response["explanation"]) == ["insult"]
+
+
+def test_a_passage_of_many_words_is_occluded_in_runs(tiny_model_dir):
+    response, rows = explained(tiny_model_dir, "one two three four five six seven idiot", explain_max_words=3)
+    assert rows == [1, 3]  # one passage: 8 words in 3 runs
+    assert response["explanation"]["insult"][0]["text"] == "seven idiot"
+
+
+def test_explained_passages_per_text_are_capped(marked):
+    marked.settings.explain_max_passages = 1
+    marked.settings.explain_context_tokens = 4
+    every_label = {label: 0.001 for label in LABELS}
+    text = "one two three four five six seven idiot"
+    [response], _ = handle(marked, [{"text": text, "explain": True, "explain_at": every_label}])
+    # Only the strongest label's passage is explained (with every label whose best passage it is).
+    assert "insult" in response["explanation"]
+    assert all(span["start"] >= text.index("five") for spans in response["explanation"].values() for span in spans)
 
 
 def test_without_explain_there_is_no_explanation_and_no_extra_pass(marked):

@@ -43,14 +43,15 @@ def _round(value):
 
 
 def run_load(url: str, texts: list[str], concurrency: int, duration: float, timeout: float = 60,
-             per_call: int = 1) -> LoadResult:
-    """Send POST {"text": ...} (or, per_call > 1, {"texts": [...]} of that many texts) from
-    `concurrency` threads for `duration` seconds."""
+             per_call: int = 1, options: dict | None = None) -> LoadResult:
+    """Send POST {"text": ...} (or, per_call > 1, {"texts": [...]} of that many texts, and
+    `options` such as {"explain": true} in either) from `concurrency` threads for `duration` seconds."""
     parts = urlsplit(url)
+    options = options or {}
     if per_call == 1:
-        bodies = [json.dumps({"text": text}).encode() for text in texts]
+        bodies = [json.dumps({"text": text, **options}).encode() for text in texts]
     else:
-        bodies = [json.dumps({"texts": [texts[(i + j) % len(texts)] for j in range(per_call)]}).encode()
+        bodies = [json.dumps({"texts": [texts[(i + j) % len(texts)] for j in range(per_call)], **options}).encode()
                   for i in range(len(texts))]
     result = LoadResult(concurrency=concurrency, seconds=duration)
     lock = threading.Lock()

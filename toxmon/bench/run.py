@@ -294,8 +294,9 @@ def run_scenarios(args, precision: str, texts: list[str]) -> list[dict]:
     mixed = scenarios.mixed_texts(texts)
     duration, rows = args.duration, []
 
-    def measure(name, url, pid, sample, concurrency, per_call=1):
-        rows.append(scenarios.measure_texts(name, url, [pid], sample, concurrency, per_call, duration, cpu_seconds))
+    def measure(name, url, pid, sample, concurrency, per_call=1, options=None):
+        rows.append(scenarios.measure_texts(name, url, [pid], sample, concurrency, per_call, duration, cpu_seconds,
+                                            options))
 
     with torchserve(shipped, work / "ts-scenarios-shipped", None) as (url, _, pid):
         run_load(url, mixed, 32, args.warmup)
@@ -305,6 +306,10 @@ def run_scenarios(args, precision: str, texts: list[str]) -> list[dict]:
         measure("short, grouped", url, pid, texts, 32)
         measure("8 clients, shipped", url, pid, texts, 8)
         measure("32 clients, shipped", url, pid, texts, 32)
+        long = scenarios.long_texts(texts)
+        measure("short, explained", url, pid, texts, 8, options=scenarios.EXPLAIN_EVERY_LABEL)
+        measure("5,000 characters", url, pid, long, 8)
+        measure("5,000 characters, explained", url, pid, long, 8, options=scenarios.EXPLAIN_EVERY_LABEL)
     with torchserve(padded, work / "ts-scenarios-padded", None) as (url, _, pid):
         run_load(url, mixed, 32, args.warmup)
         measure("mixed, padded", url, pid, mixed, 32)

@@ -9,7 +9,9 @@ precision, with the same model and load generator:
   the handler's length-grouped forward passes against one padded pass per batch (the old
   path, `length_grouping: false`), and the same two on uniform short texts;
 - few clients: the shipped batching against the batching of the previous release, at 8
-  and at 32 clients.
+  and at 32 clients;
+- costs: a text of 5,000 characters (several windows) against short texts, and both with
+  every label explained (the worst case of `"explain": true`).
 """
 
 import random
@@ -22,6 +24,8 @@ from .loadgen import run_load
 SHIPPED_CONFIG = root() / "handler" / "model-config.yaml"
 # The batching of the previous release: up to 16 requests, 20 ms to fill a batch.
 PREVIOUS_BATCHING = {"batchSize": 16, "maxBatchDelay": 20}
+LABELS = ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate")
+EXPLAIN_EVERY_LABEL = {"explain": True, "explain_at": {label: 0.001 for label in LABELS}}
 SHORT_REPLIES = ("ok", "thanks!", "lol no", "agreed", "you idiot", "+1", "nope, wrong", "great post",
                  "shut up", "see above", "why?", "so true", "what a loser", "fixed, thanks")
 
@@ -43,6 +47,19 @@ def mixed_texts(texts: list[str], count: int = 60, seed: int = 7) -> list[str]:
     return out
 
 
+def long_texts(texts: list[str], characters: int = 5000) -> list[str]:
+    """Texts of about `characters` characters (the UI's limit), each from another start."""
+    out = []
+    for start in range(len(texts)):
+        parts, length = [], 0
+        while length < characters - 150:
+            part = texts[(start + len(parts)) % len(texts)]
+            parts.append(part)
+            length += len(part) + 1
+        out.append(" ".join(parts)[:characters])
+    return out
+
+
 def config_with(changes: dict, path) -> "Path":
     """The shipped model-config.yaml with `changes` applied (the handler section merged)."""
     config = yaml.safe_load(SHIPPED_CONFIG.read_text())
@@ -54,9 +71,9 @@ def config_with(changes: dict, path) -> "Path":
 
 
 def measure_texts(name: str, url: str, pgids: list[int], texts: list[str], concurrency: int, per_call: int,
-                  duration: float, cpu_seconds) -> dict:
+                  duration: float, cpu_seconds, options: dict | None = None) -> dict:
     before = cpu_seconds(pgids)
-    result = run_load(url, texts, concurrency, duration, per_call=per_call)
+    result = run_load(url, texts, concurrency, duration, per_call=per_call, options=options)
     cpu = cpu_seconds(pgids) - before
     summary = result.summary()
     scored = (summary["requests"] - summary["errors"]) * per_call
@@ -87,6 +104,10 @@ def scenario_ratios(rows: list[dict]) -> dict:
         "shipped / previous batching, 32 clients (texts/s)": ratio("32 clients, shipped", "32 clients, previous"),
         "8 / 32 clients, shipped": ratio("8 clients, shipped", "32 clients, shipped"),
         "8 / 32 clients, previous": ratio("8 clients, previous", "32 clients, previous"),
+        "5,000 characters / short (CPU per text)": ratio("5,000 characters", "8 clients, shipped", "cpu_ms_per_text"),
+        "explained / plain, short (CPU per text)": ratio("short, explained", "8 clients, shipped", "cpu_ms_per_text"),
+        "explained / plain, 5,000 characters (CPU per text)": ratio("5,000 characters, explained", "5,000 characters",
+                                                                  "cpu_ms_per_text"),
     }
     return {name: value for name, value in ratios.items() if value is not None}
 
