@@ -12,7 +12,7 @@ workers = int(os.environ.get("UI_WORKERS", "2"))
 worker_class = "gthread"
 threads = int(os.environ.get("UI_THREADS", "16"))
 # Above READ_TIMEOUT_SECONDS so the app answers 504 itself before gunicorn kills a worker.
-timeout = int(float(os.environ.get("READ_TIMEOUT_SECONDS", "30"))) + 15
+timeout = int(float(os.environ.get("READ_TIMEOUT_SECONDS", "60"))) + 15
 graceful_timeout = 20
 keepalive = 5
 accesslog = "-"

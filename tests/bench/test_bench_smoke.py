@@ -50,12 +50,13 @@ def test_harness_writes_json_markdown_png_and_stops_its_servers(demo_model_dir, 
     assert report["command"].startswith("toxmon bench --model-dir")
     assert "| tuned-ui | int8 | 2 |" in (results / "latest.md").read_text()
     scenarios = {row["scenario"]: row for row in report["scenarios"]}
-    assert {"single calls, 32 clients", "batch call x16, 2 clients", "mixed, grouped", "mixed, padded",
+    assert {"single calls via the UI, 32 clients", "batch call x16 via the UI, 2 clients",
+            "batch call x16 via the UI, 4 clients", "mixed, grouped", "mixed, padded",
             "short, grouped", "short, padded", "8 clients, shipped", "8 clients, previous",
             "short, explained", "5,000 characters", "5,000 characters, explained"} <= set(scenarios)
     for row in scenarios.values():
         assert row["texts_per_s"] > 0 and row["errors"] == 0 and row["cpu_ms_per_text"] > 0, row
-    assert scenarios["batch call x16, 2 clients"]["texts_per_call"] == 16
+    assert scenarios["batch call x16 via the UI, 4 clients"]["texts_per_call"] == 16
     assert "grouped / padded, mixed lengths (texts/s)" in report["scenario_ratios"]
     assert "Serving paths of one handler" in (results / "latest.md").read_text()
     assert (results / "latest.png").read_bytes()[:4] == b"\x89PNG"

@@ -196,7 +196,7 @@ def test_length_grouping_scores_the_same_in_fewer_padded_tokens(tiny_model_dir):
     texts = ["hi", "ok then", BENIGN * 4, "fine", BENIGN * 3]
     scores, shapes = {}, {}
     for grouping in (True, False):
-        handler = make_handler(tiny_model_dir, length_grouping=grouping)
+        handler = make_handler(tiny_model_dir, length_grouping=grouping, group_overhead_tokens=48)
         handler.runner = MarkedRunner(handler.runner, -1)
         [response], _ = handle(handler, [{"texts": texts}])
         scores[grouping] = [r["scores"] for r in response["results"]]

@@ -298,10 +298,15 @@ def run_scenarios(args, precision: str, texts: list[str]) -> list[dict]:
         rows.append(scenarios.measure_texts(name, url, [pid], sample, concurrency, per_call, duration, cpu_seconds,
                                             options))
 
-    with torchserve(shipped, work / "ts-scenarios-shipped", None) as (url, _, pid):
+    with torchserve(shipped, work / "ts-scenarios-shipped", None) as (url, ports, pid), \
+            ui_in_front(ports, work / "ui-scenarios") as (ui_url, ui_pid):
         run_load(url, mixed, 32, args.warmup)
-        measure("single calls, 32 clients", url, pid, texts, 32)
-        measure("batch call x16, 2 clients", url, pid, texts, 2, per_call=16)
+        # Through the UI, as users call it; CPU of TorchServe and the UI together.
+        for name, concurrency, per_call in (("single calls via the UI, 32 clients", 32, 1),
+                                            ("batch call x16 via the UI, 2 clients", 2, 16),
+                                            ("batch call x16 via the UI, 4 clients", 4, 16)):
+            rows.append(scenarios.measure_texts(name, ui_url, [pid, ui_pid], texts, concurrency, per_call,
+                                                duration, cpu_seconds))
         measure("mixed, grouped", url, pid, mixed, 32)
         measure("short, grouped", url, pid, texts, 32)
         measure("8 clients, shipped", url, pid, texts, 8)

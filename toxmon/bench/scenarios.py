@@ -3,8 +3,9 @@
 Run by `toxmon bench` after the main comparison, on the tuned configuration's first
 precision, with the same model and load generator:
 
-- batch call: N texts in one {"texts": [...]} call against N one-text calls, the same
-  number of texts in flight; throughput in texts/s and CPU seconds per text;
+- batch call: N texts in one {"texts": [...]} call against one-text calls, through the
+  UI as users call it (32 texts in flight both ways, and twice that); texts/s and CPU
+  per text of TorchServe and the UI together;
 - mixed lengths: short replies to long paragraphs (long ones scored in several windows),
   the handler's length-grouped forward passes against one padded pass per batch (the old
   path, `length_grouping: false`), and the same two on uniform short texts;
@@ -95,9 +96,12 @@ def scenario_ratios(rows: list[dict]) -> dict:
         return None
 
     ratios = {
-        "batch call / single calls (texts/s)": ratio("batch call x16, 2 clients", "single calls, 32 clients"),
-        "single calls / batch call (CPU per text)": ratio("single calls, 32 clients", "batch call x16, 2 clients",
-                                                           "cpu_ms_per_text"),
+        "batch call x16, 2 clients / single calls, 32 clients (texts/s)": ratio(
+            "batch call x16 via the UI, 2 clients", "single calls via the UI, 32 clients"),
+        "batch call x16, 4 clients / single calls, 32 clients (texts/s)": ratio(
+            "batch call x16 via the UI, 4 clients", "single calls via the UI, 32 clients"),
+        "single calls / batch call x16, 4 clients (CPU per text)": ratio(
+            "single calls via the UI, 32 clients", "batch call x16 via the UI, 4 clients", "cpu_ms_per_text"),
         "grouped / padded, mixed lengths (texts/s)": ratio("mixed, grouped", "mixed, padded"),
         "grouped / padded, uniform short (texts/s)": ratio("short, grouped", "short, padded"),
         "shipped / previous batching, 8 clients (texts/s)": ratio("8 clients, shipped", "8 clients, previous"),

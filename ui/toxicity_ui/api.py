@@ -8,10 +8,10 @@ from pathlib import Path
 
 from flask import Blueprint, jsonify, request
 
-from .errors import ApiError, invalid_json, texts_too_long, too_many_texts, unsupported_media_type
+from .errors import invalid_json, unsupported_media_type
 from .scoring import admit, score_text, score_texts
 from .services import services
-from .text_rules import validate_text
+from .text_rules import validate_text, validate_texts
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 OPENAPI = json.loads((Path(__file__).parent / "openapi.json").read_text())
@@ -37,32 +37,16 @@ def _json_body() -> dict:
     return body
 
 
-def _validated_texts(texts) -> list:
-    """Each text validated on its own: a bad one becomes its ApiError, its neighbours go on."""
-    settings = services().settings
-    if not isinstance(texts, list) or not texts or not all(isinstance(text, str) for text in texts):
-        raise invalid_json("Field 'texts' must be a non-empty list of strings.")
-    if len(texts) > settings.max_batch_texts:
-        raise too_many_texts(len(texts), settings.max_batch_texts)
-    total = sum(map(len, texts))
-    if total > settings.max_batch_chars:
-        raise texts_too_long(total, settings.max_batch_chars)
-    validated = []
-    for text in texts:
-        try:
-            validated.append(validate_text(text, settings))
-        except ApiError as error:
-            validated.append(error)
-    return validated
-
-
 @api.post("/toxicity")
 def toxicity():
     admit(request.remote_addr)
     body = _json_body()
     explain = body.get("explain", False)
     if "texts" in body:
-        return jsonify(score_texts(_validated_texts(body["texts"]), explain))
+        texts = body["texts"]
+        if not isinstance(texts, list) or not texts or not all(isinstance(text, str) for text in texts):
+            raise invalid_json("Field 'texts' must be a non-empty list of strings.")
+        return jsonify(score_texts(validate_texts(texts, services().settings), explain))
     text = validate_text(body["text"], services().settings)
     return jsonify(score_text(text, explain))
 

@@ -21,7 +21,7 @@ class Settings:
     torchserve_management_url: str = "http://127.0.0.1:8081"
     model_name: str = "toxic-bert"
     connect_timeout_seconds: float = 2.0
-    read_timeout_seconds: float = 30.0
+    read_timeout_seconds: float = 60.0   # long texts and explanations take seconds on plain CPUs
     connect_retries: int = 2            # connection errors only; a sent request is never retried
     max_text_chars: int = 5000
     # {"texts": [...]}: texts per call, and characters of all of them together.

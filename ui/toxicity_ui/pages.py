@@ -8,11 +8,11 @@ from flask import Blueprint, render_template, request
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, TextAreaField
 
-from .errors import ApiError, empty_text, texts_too_long, too_many_texts
+from .errors import ApiError, empty_text
 from .highlight import segments
 from .scoring import admit, score_text, score_texts
 from .services import services
-from .text_rules import validate_text
+from .text_rules import validate_text, validate_texts
 
 pages = Blueprint("pages", __name__)
 
@@ -38,25 +38,6 @@ def index():
     return render(CheckForm())
 
 
-def _lines(text: str) -> tuple[list, list]:
-    """The non-blank lines, and each validated (a str) or refused (its ApiError)."""
-    settings = services().settings
-    lines = [line for line in text.splitlines() if line.strip()]
-    if not lines:
-        raise empty_text()
-    if len(lines) > settings.max_batch_texts:
-        raise too_many_texts(len(lines), settings.max_batch_texts)
-    if sum(map(len, lines)) > settings.max_batch_chars:
-        raise texts_too_long(sum(map(len, lines)), settings.max_batch_chars)
-    validated = []
-    for line in lines:
-        try:
-            validated.append(validate_text(line, settings))
-        except ApiError as error:
-            validated.append(error)
-    return lines, validated
-
-
 @pages.post("/")
 def submit():
     form = CheckForm()  # CSRFProtect has already checked the token
@@ -64,8 +45,10 @@ def submit():
     try:
         admit(request.remote_addr)
         if form.many.data:
-            lines, validated = _lines(text)
-            batch = score_texts(validated, explain=form.explain.data)
+            lines = [line for line in text.splitlines() if line.strip()]
+            if not lines:
+                raise empty_text()
+            batch = score_texts(validate_texts(lines, services().settings), explain=form.explain.data)
             batch["texts"] = lines
             return render(form, batch=batch)
         validate_text(text, services().settings)

@@ -7,7 +7,7 @@ text refused here would be refused there, and the UI refuses it without a round 
 import unicodedata
 
 from .config import Settings
-from .errors import empty_text, invalid_text, not_a_string, text_too_long
+from .errors import ApiError, empty_text, invalid_text, not_a_string, text_too_long, texts_too_long, too_many_texts
 
 # Controls, format characters (zero-width spaces and joiners, the BOM) and separators:
 # they draw nothing, so a text made only of them has nothing to score.
@@ -29,6 +29,23 @@ def validate_text(text, settings: Settings) -> str:
     if all(unicodedata.category(char) in INVISIBLE_CATEGORIES for char in text):
         raise empty_text("The text has no visible characters (only control, format or space characters).")
     return text
+
+
+def validate_texts(texts: list[str], settings: Settings) -> list:
+    """Many texts: the call's limits first, then each text on its own, a refused one
+    replaced by its ApiError so its neighbours are still scored."""
+    if len(texts) > settings.max_batch_texts:
+        raise too_many_texts(len(texts), settings.max_batch_texts)
+    total = sum(map(len, texts))
+    if total > settings.max_batch_chars:
+        raise texts_too_long(total, settings.max_batch_chars)
+    validated = []
+    for text in texts:
+        try:
+            validated.append(validate_text(text, settings))
+        except ApiError as error:
+            validated.append(error)
+    return validated
 
 
 def visible_character_pattern() -> str:
