@@ -20,7 +20,7 @@ DEFAULT_SETTINGS = {
     "length_grouping": True,  # forward passes over windows of similar length (False: one padded batch)
     "group_overhead_tokens": 256,  # what one more forward pass costs, in padded tokens (see windows.py)
     "explain_context_tokens": 32,  # a window is explained in its passage of this many tokens that scores highest
-    "explain_max_words": 24,  # occlusion rows per passage; more words are occluded in runs
+    "explain_max_words": 32,  # occlusion rows per passage (32 tokens: every word alone); more words go in runs
     "explain_max_passages": 2,  # passages explained per text (labels strongest first)
     "explain_top": 5,        # spans reported per explained label
     "test_delay_seconds": 0,  # fault-injection knob for tests only: sleep per batch
