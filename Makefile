@@ -34,7 +34,7 @@ export UI_PORT ?= 5000
 
 TOXMON := $(VENV)/bin/toxmon
 
-.PHONY: help venv venv-test constraints model archive run stop status monitor metrics-report stress soak bench evaluate system-deps test test-unit \
+.PHONY: help venv venv-test constraints model archive candidate rollout run stop status monitor metrics-report stress soak bench evaluate system-deps test test-unit \
         wheelhouse images push up down deploy-k8s audit clean
 
 help:
@@ -66,6 +66,22 @@ model: $(VENV)/.run-deps
 archive: $(VENV)/.run-deps
 	$(TOXMON) archive --source $(MODEL_SOURCE) --model-dir $(MODEL_DIR) --export-dir $(ARCHIVE_DIR) \
 	  --version $(MODEL_VERSION) $(if $(PRECISION),--precision $(PRECISION)) $(if $(MODEL_CONFIG),--config $(MODEL_CONFIG))
+
+# A rollout's candidate version beside the primary (docs/rollouts.md): `make candidate` and
+# `make run` serve both; `make rollout ROLLOUT="shadow"` ("canary 10", promote, abort, status).
+CANDIDATE_SOURCE ?= demo-candidate
+CANDIDATE_MODEL_DIR ?= build/models/toxic-bert-candidate
+CANDIDATE_VERSION ?= 2.0
+CANDIDATE_WORKERS ?= 1
+CANDIDATE_PRECISION ?=
+candidate: $(VENV)/.run-deps
+	$(TOXMON) archive --source $(CANDIDATE_SOURCE) --model-dir $(CANDIDATE_MODEL_DIR) --export-dir $(ARCHIVE_DIR) \
+	  --name toxic-bert-candidate --version $(CANDIDATE_VERSION) --workers $(CANDIDATE_WORKERS) \
+	  $(if $(CANDIDATE_PRECISION),--precision $(CANDIDATE_PRECISION))
+
+ROLLOUT ?= status
+rollout: $(VENV)/.run-deps
+	ROUTING_FILE=$(RUN_DIR)/rollout/routing.json $(TOXMON) rollout $(ROLLOUT)
 
 # --- local run -------------------------------------------------------------------
 run: archive
@@ -204,7 +220,7 @@ audit: venv-test
 	$(VENV)/bin/pip-audit --progress-spinner off --skip-editable
 
 clean: stop
-	rm -rf build $(ARCHIVE_DIR)/*.mar
+	rm -rf build $(ARCHIVE_DIR)/*.mar $(ARCHIVE_DIR)/.toxic-bert*.inputs.json
 
 # Regenerate constraints.txt: resolve every requirement file and the project in a fresh
 # venv and freeze it (the CPU torch is recorded without its +cpu local label).

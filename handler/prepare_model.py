@@ -31,6 +31,10 @@ HUB_MODEL_ID = "unitary/toxic-bert"
 DEMO_SEED = 1234
 # How the demo is trained: sentences per template (times the counterfactual groups) and passes.
 DEMO_TRAINING = {"per_template": 16, "epochs": 3}
+# The demo's rollout candidate (docs/rollouts.md): the same recipe, another seed and one pass
+# fewer, so its scores differ from the demo's the way a retrained model's would.
+CANDIDATE_SEED = 4321
+CANDIDATE_EPOCHS = 2
 # The embeddings and this many of the lowest encoder layers stay frozen (see build_demo).
 FROZEN_LAYERS = 2
 TRAINING_MAX_LENGTH = 128  # tokens: the longest generated passages (6 sentences) fit
@@ -161,7 +165,7 @@ def minilm_encoder_dir() -> Path:
 
 
 def build_demo(output: Path, epochs: int = DEMO_TRAINING["epochs"], per_template: int = DEMO_TRAINING["per_template"],
-               seed: int = DEMO_SEED) -> dict:
+               seed: int = DEMO_SEED, name: str = "toxic-bert-demo") -> dict:
     """Fine-tune a fresh six-label head on the MiniLM encoder, deterministically."""
     import torch
     from transformers import AutoTokenizer, BertForSequenceClassification
@@ -203,7 +207,7 @@ def build_demo(output: Path, epochs: int = DEMO_TRAINING["epochs"], per_template
             losses.append(loss.item())
     model.eval()
     save_model(model, tokenizer, output,
-               _provenance("toxic-bert-demo", "demo: MiniLM-L6 encoder fine-tuned on generated sentences",
+               _provenance(name, f"demo: MiniLM-L6 encoder fine-tuned on generated sentences (seed {seed})",
                            demo=True))
     return {"examples": len(examples), "epochs": epochs, "final_loss": losses[-1],
             "seconds": round(time.monotonic() - started, 1)}
@@ -261,6 +265,8 @@ def main(argv=None) -> int:
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--source", help=f"auto, a hub id (e.g. {HUB_MODEL_ID}) or a snapshot directory")
     group.add_argument("--demo", action="store_true", help="build the offline demo model")
+    group.add_argument("--demo-candidate", action="store_true",
+                       help="build the demo's rollout candidate (another seed, one pass fewer)")
     group.add_argument("--bench-base", action="store_true", help="bert-base shape, random weights")
     parser.add_argument("--output", required=True, type=Path, help="model directory to write")
     parser.add_argument("--cache-dir", type=Path, default=HERE / ".hf-cache",
@@ -272,6 +278,10 @@ def main(argv=None) -> int:
         if args.demo:
             stats = build_demo(args.output, epochs=args.epochs)
             print(f"demo model written to {args.output}: {json.dumps(stats)}")
+        elif args.demo_candidate:
+            stats = build_demo(args.output, epochs=CANDIDATE_EPOCHS, seed=CANDIDATE_SEED,
+                               name="toxic-bert-demo-candidate")
+            print(f"demo candidate written to {args.output}: {json.dumps(stats)}")
         elif args.bench_base:
             build_bench_base(args.output)
             print(f"bench-base model written to {args.output} (random weights: benchmarks only)")

@@ -13,7 +13,9 @@ from support.servers import ROOT, make, running_torchserve, running_ui
 
 TEST_BUILD = ROOT / "build" / "test"
 DEMO_MODEL_DIR = TEST_BUILD / "models" / "demo"
+CANDIDATE_MODEL_DIR = TEST_BUILD / "models" / "demo-candidate"
 DEMO_STORE = TEST_BUILD / "model-store"
+CANDIDATE_VERSION = "2.0"
 
 
 @pytest.fixture(scope="session")
@@ -24,8 +26,12 @@ def demo_model_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def demo_store(demo_model_dir) -> Path:
+    """The demo archive (version 1.0) and the demo's rollout candidate (2.0, one worker):
+    every test TorchServe serves both, the candidate idle unless a test routes to it."""
     make("archive", "MODEL_SOURCE=demo", f"MODEL_DIR={demo_model_dir}", f"ARCHIVE_DIR={DEMO_STORE}")
-    assert (DEMO_STORE / "toxic-bert.mar").is_file()
+    make("candidate", f"CANDIDATE_MODEL_DIR={CANDIDATE_MODEL_DIR}", f"ARCHIVE_DIR={DEMO_STORE}",
+         f"CANDIDATE_VERSION={CANDIDATE_VERSION}")
+    assert (DEMO_STORE / "toxic-bert.mar").is_file() and (DEMO_STORE / "toxic-bert-candidate.mar").is_file()
     return DEMO_STORE
 
 

@@ -16,6 +16,7 @@ sizes and modification times are recorded next to it.
 """
 
 import json
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,13 +26,17 @@ import yaml
 from .checkout import root
 
 MODEL_NAME = "toxic-bert"
+# A rollout's candidate version lives next to the primary in the same model store, under the
+# same model name inside (TorchServe serves both as versions of toxic-bert): docs/rollouts.md.
+CANDIDATE_FILE_NAME = "toxic-bert-candidate"
 HANDLER = "toxic_handler.py"
 HELPER_MODULES = ("labels.py", "request_parsing.py", "precision.py", "handler_settings.py", "runners.py",
                   "windows.py", "occlusion.py")
 MODEL_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
 PRECISION_FILES = ("model.int8.onnx", "precision-check.json")
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
-BUILT_HERE_NAMES = {"demo": "toxic-bert-demo", "bench-base": "toxic-bert-bench-base"}
+BUILT_HERE_NAMES = {"demo": "toxic-bert-demo", "demo-candidate": "toxic-bert-demo-candidate",
+                    "bench-base": "toxic-bert-bench-base"}
 # The code each kind of model is built by: a change to it rebuilds a built-here model.
 MODEL_CODE = ("prepare_model.py", "demo_data.py", "labels.py")
 PRECISION_CODE = ("prepare_precision.py", "int8_model.py", "compare_precision.py", HANDLER, *HELPER_MODULES)
@@ -84,7 +89,8 @@ def prepare_model(source: str, model_dir: Path, force: bool = False) -> bool:
     if not force and model_is_current(source, model_dir):
         return False
     import prepare_model  # the handler's module: heavy imports (torch, transformers) only when needed
-    flag = {"demo": ["--demo"], "bench-base": ["--bench-base"]}.get(source, ["--source", source])
+    flag = {"demo": ["--demo"], "demo-candidate": ["--demo-candidate"],
+            "bench-base": ["--bench-base"]}.get(source, ["--source", source])
     status = prepare_model.main([*flag, "--output", str(model_dir),
                                  "--cache-dir", str(handler_dir() / ".hf-cache")])
     if status != 0:
@@ -123,15 +129,17 @@ class ArchiveRequest:
     version: str = "1.0"
     config_file: Path | None = None   # default: handler/model-config.yaml
     archive_format: str = "default"   # or no-archive: a folder, not re-extracted at every start
+    file_name: str = MODEL_NAME       # the archive's file name; the model inside is always toxic-bert
+    workers: int | None = None        # None: as in the model config; else min and max workers
 
     @property
     def archive_path(self) -> Path:
-        name = MODEL_NAME if self.archive_format == "no-archive" else f"{MODEL_NAME}.mar"
+        name = self.file_name if self.archive_format == "no-archive" else f"{self.file_name}.mar"
         return self.export_dir / name
 
     @property
     def record_path(self) -> Path:
-        return self.export_dir / f".{MODEL_NAME}.inputs.json"
+        return self.export_dir / f".{self.file_name}.inputs.json"
 
 
 def model_config(request: ArchiveRequest) -> dict:
@@ -142,6 +150,10 @@ def model_config(request: ArchiveRequest) -> dict:
     handler["precision"] = request.precision or handler.get("precision", "auto")
     if handler["precision"] not in PRECISIONS:
         raise ArchiveError(f"unknown precision {handler['precision']!r}: choose from {', '.join(PRECISIONS)}")
+    if request.workers is not None:
+        if request.workers < 1:
+            raise ArchiveError(f"workers must be at least 1, not {request.workers}")
+        config["minWorkers"] = config["maxWorkers"] = request.workers
     return config
 
 
@@ -173,7 +185,8 @@ def build_archive(request: ArchiveRequest, force: bool = False) -> bool:
             and json.loads(request.record_path.read_text()) == record:
         return False
     request.export_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as staging:
+    with tempfile.TemporaryDirectory() as staging, \
+            tempfile.TemporaryDirectory(dir=request.export_dir, prefix=".building-") as exported:
         config_path = Path(staging) / "model-config.yaml"
         config_path.write_text(yaml.safe_dump(config, sort_keys=False))
         # torch-model-archiver gathers the files in <temp dir>/<model name>, one folder for every
@@ -183,9 +196,15 @@ def build_archive(request: ArchiveRequest, force: bool = False) -> bool:
             generate_model_archive(ModelArchiverConfig(
                 model_name=MODEL_NAME, handler=str(inputs[0]), version=request.version,
                 extra_files=",".join(str(path) for path in inputs[1:]), config_file=str(config_path),
-                export_path=str(request.export_dir), archive_format=request.archive_format, force=True))
+                export_path=exported, archive_format=request.archive_format, force=True))
         finally:
             tempfile.tempdir = saved
+        # The archiver names its output after the model; a candidate's file has another name.
+        # Built beside the store and renamed: the store never holds half an archive.
+        built = Path(exported) / (MODEL_NAME if request.archive_format == "no-archive" else f"{MODEL_NAME}.mar")
+        if request.archive_path.is_dir():
+            shutil.rmtree(request.archive_path)
+        built.replace(request.archive_path)
     request.record_path.write_text(json.dumps(record, indent=2) + "\n")
     return True
 

@@ -12,6 +12,7 @@ import click
 from . import texts as inputs
 from .api_client import DEFAULT_URL, ApiScorer
 from .cli_operations import OPERATOR_COMMANDS
+from toxicity_ui.rollout import rollout
 
 PUBLIC_SET = Path(__file__).parent / "data" / "public_eval.csv"
 
@@ -131,6 +132,8 @@ def evaluate(file_, labels_file, url, model_dir, threshold, column, concurrency,
 # What operators run (model, archive, the local stack, load and reports): cli_operations.py.
 for _command in OPERATOR_COMMANDS:
     main.add_command(_command)
+# The rollout of a candidate version: in the UI package, so the UI image runs it too.
+main.add_command(rollout)
 
 if __name__ == "__main__":
     main()

@@ -33,7 +33,8 @@ DELEGATED = [
 _source_option = click.option(
     "--source", default="auto", show_default=True, envvar="MODEL_SOURCE",
     help="auto (unitary/toxic-bert when the hub answers, else the demo), demo (offline), "
-         "bench-base (random weights, benchmarks only), a hub id, or a snapshot folder.")
+         "demo-candidate (the demo's rollout candidate), bench-base (random weights, benchmarks only), "
+         "a hub id, or a snapshot folder.")
 _model_dir_option = click.option("--model-dir", type=click.Path(file_okay=False, path_type=Path),
                                  default="build/models/toxic-bert", show_default=True)
 
@@ -64,11 +65,17 @@ def model(source, model_dir, force):
               help="Another model-config.yaml (default: handler/model-config.yaml).")
 @click.option("--format", "archive_format", type=click.Choice(["default", "no-archive"]), default="default",
               show_default=True, help="no-archive: a folder TorchServe does not re-extract at every start.")
+@click.option("--name", "file_name", default="toxic-bert", show_default=True,
+              help="The archive's file name (toxic-bert-candidate: a rollout's candidate version).")
+@click.option("--workers", type=click.IntRange(1, 64),
+              help="Workers of this version (default: the model config's); a candidate needs fewer.")
 @click.option("--force", is_flag=True, help="Rebuild even if nothing changed.")
-def archive(source, model_dir, export_dir, precision, version_, config_file, archive_format, force):
+def archive(source, model_dir, export_dir, precision, version_, config_file, archive_format, file_name,
+            workers, force):
     """Build the TorchServe archive, preparing the model and its precision check first if needed."""
     from .archive import ArchiveError, ArchiveRequest, build
-    request = ArchiveRequest(model_dir, export_dir, precision, version_, config_file, archive_format)
+    request = ArchiveRequest(model_dir, export_dir, precision, version_, config_file, archive_format,
+                             file_name, workers)
     try:
         steps = build(source, request, force=force)
     except ArchiveError as error:

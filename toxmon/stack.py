@@ -35,6 +35,11 @@ class Stack:
     def logs(self) -> Path:
         return self.run_dir / "logs"
 
+    @property
+    def routing_file(self) -> Path:
+        """Where `toxmon rollout` switches the UI between versions (docs/rollouts.md)."""
+        return self.run_dir / "rollout" / "routing.json"
+
     def urls(self) -> dict:
         ts = self.ports.urls()
         return {"Toxicity Monitor": f"{self.ui_url}/",
@@ -47,11 +52,16 @@ class Stack:
 def programs(stack: Stack) -> list[supervise.Program]:
     ts_dir, ui_dir = stack.run_dir / "torchserve", stack.run_dir / "ui"
     (ts_dir / "tmp").mkdir(parents=True, exist_ok=True)
+    try:
+        archives = torchserve_process.archives(stack.model_store)
+    except ValueError as error:
+        raise StackError(str(error)) from None
     torchserve = supervise.Program(
-        "torchserve", torchserve_process.command(stack.model_store), ts_dir,
+        "torchserve", torchserve_process.command(stack.model_store, archives), ts_dir,
         torchserve_process.run_settings(ts_dir, stack.model_store, stack.ports), startsecs=5)
     ui = supervise.Program("ui", ui_process.command(), ui_dir,
-                           ui_process.ui_settings(ui_dir, stack.ports, stack.ui_port), stopwaitsecs=25)
+                           ui_process.ui_settings(ui_dir, stack.ports, stack.ui_port, stack.routing_file),
+                           stopwaitsecs=25)
     return [torchserve, ui]
 
 
@@ -67,8 +77,9 @@ def start(stack: Stack, timeout: float = 300) -> float:
     """Start (or restart, picking up a new archive) the stack; block until it answers."""
     if not (stack.model_store / f"{torchserve_process.MODEL_NAME}.mar").exists():
         raise StackError(f"no {torchserve_process.MODEL_NAME}.mar in {stack.model_store}: run `toxmon archive`")
+    started = programs(stack)
     try:
-        supervise.start(stack.run_dir, programs(stack))
+        supervise.start(stack.run_dir, started)
         return wait_ready(stack, timeout)
     except (RuntimeError, TimeoutError) as error:
         supervise.stop(stack.run_dir)

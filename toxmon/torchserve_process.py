@@ -19,12 +19,15 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .checkout import root
 
 MODEL_NAME = "toxic-bert"
+PRIMARY_ARCHIVE = f"{MODEL_NAME}.mar"
+CANDIDATE_ARCHIVE = f"{MODEL_NAME}-candidate.mar"   # a rollout's candidate version (docs/rollouts.md)
 
 
 def config_file() -> Path:
@@ -82,15 +85,46 @@ def run_settings(run_dir: Path, model_store: Path, ports: Ports, settings: dict 
             "LOG_LOCATION": str(run_dir / "logs"), "METRICS_LOCATION": str(run_dir / "logs")}
 
 
-def command(model_store: Path, archive: str = f"{MODEL_NAME}.mar", config: Path | None = None) -> list[str]:
+def archive_version(path: Path) -> str:
+    """The model version written in an archive's manifest (a .mar file or a no-archive folder)."""
+    try:
+        if path.is_dir():
+            manifest = (path / "MAR-INF" / "MANIFEST.json").read_text()
+        else:
+            with zipfile.ZipFile(path) as archive:
+                manifest = archive.read("MAR-INF/MANIFEST.json")
+        return str(json.loads(manifest)["model"]["modelVersion"])
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
+        raise ValueError(f"{path}: not a readable TorchServe archive ({error})") from None
+
+
+def archives(model_store: Path, primary: str = PRIMARY_ARCHIVE) -> list[str]:
+    """The primary archive, then the candidate when the store holds one.
+
+    TorchServe serves both as versions of toxic-bert and makes the first one loaded the
+    default; two archives of the same version would stop it at start, so that is refused here.
+    """
+    loaded = [primary]
+    candidate = model_store / CANDIDATE_ARCHIVE
+    if candidate.exists() and (model_store / primary).exists():
+        primary_version, candidate_version = archive_version(model_store / primary), archive_version(candidate)
+        if primary_version == candidate_version:
+            raise ValueError(f"{candidate} has the primary's version {primary_version}: "
+                             "rebuild the candidate with another --version")
+        loaded.append(CANDIDATE_ARCHIVE)
+    return loaded
+
+
+def command(model_store: Path, archive: str | list[str] = PRIMARY_ARCHIVE, config: Path | None = None) -> list[str]:
     torchserve = Path(sys.executable).parent / "torchserve"
+    names = [archive] if isinstance(archive, str) else archive
     return [str(torchserve), "--start", "--foreground", "--ncs", "--disable-token-auth",
             "--ts-config", str(config or config_file()), "--model-store", str(model_store),
-            "--models", f"{MODEL_NAME}={archive}"]
+            "--models", *(f"{MODEL_NAME}={name}" for name in names)]
 
 
 def start(run_dir: Path, model_store: Path, ports: Ports, settings: dict | None = None,
-          archive: str = f"{MODEL_NAME}.mar", config: Path | None = None) -> subprocess.Popen:
+          archive: str | list[str] = PRIMARY_ARCHIVE, config: Path | None = None) -> subprocess.Popen:
     """Start TorchServe in the foreground of a new process group (stoppable as a whole)."""
     run_dir, model_store = run_dir.resolve(), model_store.resolve()
     for sub in ("logs", "tmp"):

@@ -35,6 +35,8 @@ def prediction(text: str, explain: bool = False) -> dict:
 class FakeTorchServe(LocalHttpServer):
     def __init__(self):
         self.mode = "ok"            # ok | status:<code> | garbage | wrong_shape | json:<answer> | slow:<s> | hangup
+        self.version_modes = {}     # a mode for /predictions/toxic-bert/<version> (default: `mode`)
+        self.version_scores = {}    # version -> added to every score it gives (a candidate that differs)
         self.worker_status = "READY"
         self.requests = []          # (path, headers, body) of every request received
         fake = self
@@ -61,7 +63,8 @@ class FakeTorchServe(LocalHttpServer):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 fake.requests.append((self.path, dict(self.headers), body))
-                mode = fake.mode
+                version = self.path.rstrip("/").split("/")[3] if self.path.count("/") >= 3 else None
+                mode = fake.version_modes.get(version, fake.mode)
                 if mode.startswith("slow:"):
                     time.sleep(float(mode.split(":")[1]))
                     mode = "ok"
@@ -82,10 +85,16 @@ class FakeTorchServe(LocalHttpServer):
                     return self._send(200, {"scores": {"toxic": "high"}})
                 request = json.loads(body)
                 explain = request.get("explain", False)
+                model = {**MODEL, "version": version} if version else MODEL
+
+                def predict(text):
+                    answer = prediction(text, explain)
+                    shift = fake.version_scores.get(version, 0.0)
+                    answer["scores"] = {label: min(1.0, score + shift) for label, score in answer["scores"].items()}
+                    return answer
                 if "texts" in request:
-                    return self._send(200, {"results": [prediction(t, explain) for t in request["texts"]],
-                                            "model": MODEL})
-                self._send(200, {**prediction(request["text"], explain), "model": MODEL})
+                    return self._send(200, {"results": [predict(t) for t in request["texts"]], "model": model})
+                self._send(200, {**predict(request["text"]), "model": model})
 
         super().__init__(Handler)
         self.url = self.base_url

@@ -8,6 +8,7 @@ from .config import Settings
 from .health import health
 from .model_status import ModelStatusCollector
 from .pages import pages
+from .routing import RoutingCollector
 from .version import VERSION
 
 __version__ = VERSION
@@ -25,9 +26,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
     )
-    client = services.init_app(app, settings).client
+    service = services.init_app(app, settings)
     security.init_app(app, csrf_exempt=[api])
-    metrics.init_app(app, ModelStatusCollector(lambda: client.model_status(read_timeout=2.0)))
+    metrics.init_app(app, [ModelStatusCollector(lambda: service.client.model_status(read_timeout=2.0)),
+                           RoutingCollector(service.routing)])
     errors.init_app(app)
     app.register_blueprint(pages)
     app.register_blueprint(api)

@@ -8,10 +8,12 @@ from pathlib import Path
 
 from flask import Blueprint, jsonify, request
 
-from .errors import invalid_json, unsupported_media_type
+from .errors import invalid_header, invalid_json, unsupported_media_type
 from .scoring import admit, score_text, score_texts
 from .services import services
 from .text_rules import validate_text, validate_texts
+
+MAX_CLIENT_ID = 128
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 OPENAPI = json.loads((Path(__file__).parent / "openapi.json").read_text())
@@ -37,18 +39,29 @@ def _json_body() -> dict:
     return body
 
 
+def _client() -> str:
+    """Who asks, for the canary's stickiness: the client's own X-Client-Id, else its address."""
+    client_id = request.headers.get("X-Client-Id", "")
+    if client_id:
+        if len(client_id) > MAX_CLIENT_ID or not client_id.isprintable():
+            raise invalid_header(f"X-Client-Id must be at most {MAX_CLIENT_ID} printable characters.")
+        return "id:" + client_id
+    return "address:" + (request.remote_addr or "unknown")
+
+
 @api.post("/toxicity")
 def toxicity():
     admit(request.remote_addr)
+    client = _client()
     body = _json_body()
     explain = body.get("explain", False)
     if "texts" in body:
         texts = body["texts"]
         if not isinstance(texts, list) or not texts or not all(isinstance(text, str) for text in texts):
             raise invalid_json("Field 'texts' must be a non-empty list of strings.")
-        return jsonify(score_texts(validate_texts(texts, services().settings), explain))
+        return jsonify(score_texts(validate_texts(texts, services().settings), explain, client))
     text = validate_text(body["text"], services().settings)
-    return jsonify(score_text(text, explain))
+    return jsonify(score_text(text, explain, client))
 
 
 @api.get("/openapi.json")

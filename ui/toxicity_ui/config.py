@@ -34,6 +34,17 @@ class Settings:
     # requests per minute per client address on the API and form (0: off).
     max_in_flight: int = 0
     rate_limit_per_minute: int = 0
+    # Rollouts (docs/rollouts.md): the routing file `toxmon rollout` writes (unset: the primary
+    # version answers everything), where disagreeing texts are kept (unset: next to the routing
+    # file), how many and how long (0 hours: none), and the background comparisons' bounds
+    # per worker process.
+    routing_file: str = ""
+    rollout_samples_file: str = ""
+    rollout_max_samples: int = 200
+    rollout_sample_retention_hours: float = 72.0
+    rollout_queue_size: int = 32
+    rollout_compare_workers: int = 1
+    rollout_compare_timeout_seconds: float = 10.0
     secret_key: str = ""
     app_version: str = VERSION
 
@@ -58,9 +69,24 @@ class Settings:
             policy_file=_env("POLICY_FILE", defaults.policy_file),
             max_in_flight=_env("MAX_IN_FLIGHT", defaults.max_in_flight, int),
             rate_limit_per_minute=_env("RATE_LIMIT_PER_MINUTE", defaults.rate_limit_per_minute, int),
+            routing_file=_env("ROUTING_FILE", defaults.routing_file),
+            rollout_samples_file=_env("ROLLOUT_SAMPLES_FILE", defaults.rollout_samples_file),
+            rollout_max_samples=_env("ROLLOUT_MAX_SAMPLES", defaults.rollout_max_samples, int),
+            rollout_sample_retention_hours=_env("ROLLOUT_SAMPLE_RETENTION_HOURS",
+                                                defaults.rollout_sample_retention_hours, float),
+            rollout_queue_size=_env("ROLLOUT_QUEUE_SIZE", defaults.rollout_queue_size, int),
+            rollout_compare_workers=_env("ROLLOUT_COMPARE_WORKERS", defaults.rollout_compare_workers, int),
+            rollout_compare_timeout_seconds=_env("ROLLOUT_COMPARE_TIMEOUT_SECONDS",
+                                                 defaults.rollout_compare_timeout_seconds, float),
             secret_key=secret,
             app_version=_env("APP_VERSION", defaults.app_version),
         )
+
+    @property
+    def samples_file(self) -> str:
+        if self.rollout_samples_file or not self.routing_file:
+            return self.rollout_samples_file
+        return os.path.join(os.path.dirname(os.path.abspath(self.routing_file)), "disagreements.sqlite")
 
     def replace(self, **changes) -> "Settings":
         values = {f.name: getattr(self, f.name) for f in fields(self)}

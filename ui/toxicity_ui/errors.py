@@ -38,6 +38,10 @@ def not_a_string() -> ApiError:
     return ApiError(400, "invalid_text", "A text must be a string.")
 
 
+def invalid_header(message: str) -> ApiError:
+    return ApiError(400, "invalid_header", message)
+
+
 def unsupported_media_type() -> ApiError:
     return ApiError(415, "unsupported_media_type", "Send the text as JSON with Content-Type: application/json.")
 

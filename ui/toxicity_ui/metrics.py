@@ -46,19 +46,45 @@ BATCH_TEXTS = Histogram("toxicity_ui_batch_texts", "Texts per many-texts API cal
 EXCEPTIONS = Counter("toxicity_ui_exceptions_total", "Errors raised while answering, by type",
                      ["type"])
 
+# Rollouts (routing.py, background_compare.py): which version scored, and how they compare.
+# role: primary | candidate; purpose: answer (shown to the user) | compare (in the background).
+VERSION_CALLS = Counter("toxicity_ui_version_calls_total", "Calls to each model version, by outcome",
+                        ["version", "role", "purpose", "outcome"])
+VERSION_SECONDS = Histogram("toxicity_ui_version_duration_seconds",
+                            "Time a model version took to answer a call", ["version", "role", "purpose"],
+                            buckets=LATENCY_BUCKETS)
+ROUTED = Counter("toxicity_ui_rollout_routed_total", "Calls answered, by routing mode and the version's role",
+                 ["mode", "role"])
+COMPARISONS = Counter("toxicity_ui_rollout_comparisons_total",
+                      "Texts scored by both versions: agree, disagree; or not compared: failed, dropped",
+                      ["outcome"])
+SCORE_DIFFERENCE = Histogram("toxicity_ui_rollout_score_difference",
+                             "Absolute difference of the candidate's and the primary's score, per label",
+                             ["label"], buckets=(0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0))
+DISAGREEMENTS = Counter("toxicity_ui_rollout_disagreements_total",
+                        "Labels one version flags (review threshold) and the other does not",
+                        ["label", "direction"])
+COMPARE_QUEUE = Gauge("toxicity_ui_rollout_queue_depth", "Comparisons waiting for the other version",
+                      multiprocess_mode="livesum")
+ROLLOUT_MODE = Gauge("toxicity_ui_rollout_mode", "The routing mode in force (1)",
+                     ["mode"], multiprocess_mode="max")
+CANARY_PERCENT = Gauge("toxicity_ui_rollout_canary_percent", "Share of clients the candidate answers",
+                       multiprocess_mode="livemostrecent")
 
-def exposition(model_status=None) -> tuple[bytes, str]:
-    """The metrics in Prometheus text format, aggregated over worker processes,
-    plus TorchServe's model state read now (model_status: a collector)."""
+
+def exposition(live_collectors=()) -> tuple[bytes, str]:
+    """The metrics in Prometheus text format, aggregated over worker processes, plus what
+    the live collectors read now (TorchServe's model state, the routing in force)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
         body = generate_latest(registry)
     else:
         body = generate_latest(REGISTRY)
-    if model_status is not None:
+    if live_collectors:
         live = CollectorRegistry(auto_describe=False)
-        live.register(model_status)
+        for collector in live_collectors:
+            live.register(collector)
         body += generate_latest(live)
     return body, CONTENT_TYPE_LATEST
 
@@ -73,6 +99,13 @@ def record_result(decision, text_length: int, windows: int, explained: bool) -> 
         DECISION_LABELS.labels(decision=decision.decision, label=label).inc()
     if explained:
         EXPLAINED.inc()
+
+
+def record_version_call(model: dict, role: str, purpose: str, seconds: float) -> None:
+    """A call a model version answered; model: the handler's description (its version)."""
+    version = str(model.get("version", "unknown"))
+    VERSION_CALLS.labels(version=version, role=role, purpose=purpose, outcome="ok").inc()
+    VERSION_SECONDS.labels(version=version, role=role, purpose=purpose).observe(seconds)
 
 
 def _endpoint_label() -> str:
@@ -98,10 +131,10 @@ def _count(response):
     return response
 
 
-def init_app(app, model_status=None) -> None:
+def init_app(app, live_collectors=()) -> None:
     """Serve /metrics, and count and time every request by its route."""
     def metrics_endpoint():
-        body, content_type = exposition(model_status)
+        body, content_type = exposition(live_collectors)
         return Response(body, content_type=content_type)
 
     app.add_url_rule("/metrics", "metrics", metrics_endpoint, methods=["GET"])

@@ -4,7 +4,9 @@ One text, or one text per line (scored in one call); either with an explanation 
 words behind each flagged label, highlighted in the text.
 """
 
-from flask import Blueprint, render_template, request
+import secrets
+
+from flask import Blueprint, render_template, request, session
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, TextAreaField
 
@@ -38,21 +40,28 @@ def index():
     return render(CheckForm())
 
 
+def _browser() -> str:
+    """This browser's id in its session cookie: a canary keeps a person on one version."""
+    return "browser:" + session.setdefault("client", secrets.token_hex(8))
+
+
 @pages.post("/")
 def submit():
     form = CheckForm()  # CSRFProtect has already checked the token
     text = form.text.data or ""
+    client = _browser()
     try:
         admit(request.remote_addr)
         if form.many.data:
             lines = [line for line in text.splitlines() if line.strip()]
             if not lines:
                 raise empty_text()
-            batch = score_texts(validate_texts(lines, services().settings), explain=form.explain.data)
+            batch = score_texts(validate_texts(lines, services().settings), explain=form.explain.data,
+                                client=client)
             batch["texts"] = lines
             return render(form, batch=batch)
         validate_text(text, services().settings)
-        result = score_text(text, explain=form.explain.data)
+        result = score_text(text, explain=form.explain.data, client=client)
     except ApiError as error:
         return render(form, error=error.message, status=error.status)
     result["text"] = text

@@ -8,8 +8,14 @@ travel as one {"texts": [...]} request and are scored in the handler's batch.
 import time
 
 from . import metrics
+from .background_compare import CompareJob
 from .errors import ApiError, invalid_text, model_server_error, too_long_for_model_server
+from .routing import PRIMARY_ONLY
 from .services import services
+
+# A canary call the candidate cannot take (not loaded, no worker, a broken answer) goes to
+# the primary instead: a bad candidate must not take a share of the users down with it.
+FALL_BACK_ON = ("model_unavailable", "model_server_error")
 
 
 def admit(client_address: str) -> None:
@@ -17,20 +23,21 @@ def admit(client_address: str) -> None:
     services().rate_limiter.check(client_address or "unknown")
 
 
-def score_text(text: str, explain: bool = False) -> dict:
-    """One validated text: its scores, verdict, model and timing."""
+def score_text(text: str, explain: bool = False, client: str = "") -> dict:
+    """One validated text: its scores, verdict, model and timing. client: who asks (the
+    canary keeps each client on one side)."""
     started = time.perf_counter()
-    prediction = _predict([text], many=False, explain=explain)
+    prediction = _predict([text], many=False, explain=explain, client=client)
     result = _result(prediction.results[0], len(text))
     return {**result, "policy": services().policy.as_dict(), **_model_fields(prediction.model),
             "timing_ms": _timing(started, prediction.seconds)}
 
 
-def score_texts(texts: list, explain: bool = False) -> dict:
+def score_texts(texts: list, explain: bool = False, client: str = "") -> dict:
     """Many texts, each validated (a str) or refused (an ApiError): one result per text, in order."""
     started = time.perf_counter()
     valid = [text for text in texts if isinstance(text, str)]
-    prediction = _predict(valid, many=True, explain=explain) if valid else None
+    prediction = _predict(valid, many=True, explain=explain, client=client) if valid else None
     scored = iter(prediction.results if prediction else [])
     results = []
     for text in texts:
@@ -53,22 +60,39 @@ def score_texts(texts: list, explain: bool = False) -> dict:
     return body
 
 
-def _predict(texts: list[str], many: bool, explain: bool):
+def _predict(texts: list[str], many: bool, explain: bool, client: str):
     service = services()
+    route = service.routing.route(client)
     started = time.perf_counter()
-    explain_at = service.policy.review if explain else None
     try:
         with service.in_flight:
-            if many:
-                prediction = service.client.predict_many(texts, explain_at)
-            else:
-                prediction = service.client.predict(texts[0], explain_at)
+            try:
+                prediction = _ask(texts, many, explain, route.answer_version)
+            except ApiError as error:
+                if route.answered_by != "candidate" or error.code not in FALL_BACK_ON:
+                    raise
+                metrics.VERSION_CALLS.labels(version=route.candidate, role="candidate", purpose="answer",
+                                             outcome=error.code).inc()
+                route = PRIMARY_ONLY
+                prediction = _ask(texts, many, explain, None)
     except ApiError as error:
         metrics.MODEL_SERVER_SECONDS.labels(outcome=error.code).observe(time.perf_counter() - started)
         raise
     metrics.MODEL_SERVER_SECONDS.labels(outcome="ok").observe(prediction.seconds)
+    metrics.ROUTED.labels(mode=route.mode, role=route.answered_by).inc()
+    metrics.record_version_call(prediction.model, route.answered_by, "answer", prediction.seconds)
     service.last_model.remember(prediction.model)
+    if route.compare:
+        service.comparer.submit(CompareJob(route, texts, many, prediction))
     return prediction
+
+
+def _ask(texts: list[str], many: bool, explain: bool, version: str | None):
+    service = services()
+    explain_at = service.policy.review if explain else None
+    if many:
+        return service.client.predict_many(texts, explain_at, version)
+    return service.client.predict(texts[0], explain_at, version)
 
 
 def _result(prediction: dict, text_length: int) -> dict:

@@ -10,8 +10,11 @@ from dataclasses import dataclass, field
 from flask import current_app
 
 from .admission import InFlightLimit, RateLimiter
+from .background_compare import BackgroundComparer
 from .config import Settings
+from .disagreement_samples import DisagreementSamples
 from .policy import Policy
+from .routing import RoutingTable
 from .torchserve_client import TorchServeClient
 
 EXTENSION = "toxicity_ui"
@@ -41,16 +44,25 @@ class Services:
     in_flight: InFlightLimit
     rate_limiter: RateLimiter
     policy: Policy
+    routing: RoutingTable
+    comparer: BackgroundComparer
     last_model: LastModel = field(default_factory=LastModel)
 
 
 def init_app(app, settings: Settings) -> Services:
+    client = TorchServeClient(settings)
+    policy = Policy.load(settings.policy_file or None)
+    samples = DisagreementSamples(settings.samples_file, settings.rollout_max_samples,
+                                  settings.rollout_sample_retention_hours)
     app.extensions[EXTENSION] = Services(
         settings=settings,
-        client=TorchServeClient(settings),
+        client=client,
         in_flight=InFlightLimit(settings.max_in_flight),
         rate_limiter=RateLimiter(settings.rate_limit_per_minute),
-        policy=Policy.load(settings.policy_file or None),
+        policy=policy,
+        routing=RoutingTable(settings.routing_file),
+        comparer=BackgroundComparer(client, policy.review, samples, settings.rollout_queue_size,
+                                    settings.rollout_compare_workers, settings.rollout_compare_timeout_seconds),
     )
     return app.extensions[EXTENSION]
 

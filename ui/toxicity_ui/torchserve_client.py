@@ -99,34 +99,43 @@ class TorchServeClient:
         self.predict_path = urllib3.util.parse_url(self.predict_url).request_uri
         self.model_path = urllib3.util.parse_url(self.model_url).request_uri
 
-    def predict(self, text: str, explain_at: dict | None = None) -> Prediction:
-        """One text; explain_at: explain the labels at or above these scores."""
-        return self._post({"text": text}, None, explain_at)
+    def predict(self, text: str, explain_at: dict | None = None, version: str | None = None,
+                read_timeout: float | None = None) -> Prediction:
+        """One text; explain_at: explain the labels at or above these scores; version: this
+        model version (a rollout's candidate) instead of TorchServe's default one."""
+        return self._post({"text": text}, None, explain_at, version, read_timeout)
 
-    def predict_many(self, texts: list[str], explain_at: dict | None = None) -> Prediction:
+    def predict_many(self, texts: list[str], explain_at: dict | None = None, version: str | None = None,
+                     read_timeout: float | None = None) -> Prediction:
         """Many texts in one call, scored in the handler's batch: a result (or error) per text."""
-        return self._post({"texts": texts}, len(texts), explain_at)
+        return self._post({"texts": texts}, len(texts), explain_at, version, read_timeout)
 
-    def _post(self, request: dict, count: int | None, explain_at: dict | None) -> Prediction:
+    def _post(self, request: dict, count: int | None, explain_at: dict | None, version: str | None,
+              read_timeout: float | None) -> Prediction:
         if explain_at:
             request.update(explain=True, explain_at=explain_at)
+        # The version comes from the routing, which only admits safe version names.
+        path = f"{self.predict_path}/{version}" if version else self.predict_path
+        read_timeout = read_timeout or self.settings.read_timeout_seconds
+        timeout = self.timeout if read_timeout == self.settings.read_timeout_seconds else \
+            urllib3.Timeout(connect=self.settings.connect_timeout_seconds, read=read_timeout)
         started = time.perf_counter()
         try:
-            reply = self.inference.urlopen("POST", self.predict_path, body=json.dumps(request).encode(),
+            reply = self.inference.urlopen("POST", path, body=json.dumps(request).encode(),
                                            headers={"Content-Type": "application/json"},
-                                           timeout=self.timeout, retries=self.retry)
+                                           timeout=timeout, retries=self.retry)
         except ReadTimeoutError:  # connected, but no answer in time
-            raise timed_out(self.settings.read_timeout_seconds) from None
+            raise timed_out(read_timeout) from None
         except (MaxRetryError, ProtocolError):  # could not connect, or the connection dropped
             raise unavailable() from None
         except HTTPError as error:
             logger.warning("model server request failed: %s", error)
             raise bad_gateway("The model server could not be reached correctly.") from None
         seconds = time.perf_counter() - started
-        results, model = self._read(reply.status, reply.data, count)
+        results, model = self._read(reply.status, reply.data, count, read_timeout)
         return Prediction(results, model, seconds)
 
-    def _read(self, status: int, data: bytes, count: int | None) -> tuple[list, dict]:
+    def _read(self, status: int, data: bytes, count: int | None, read_timeout: float) -> tuple[list, dict]:
         if status == 200:
             try:
                 return _validate(json.loads(data), count)
@@ -137,7 +146,7 @@ class TorchServeClient:
         if status in (404, 503, 507):   # model not loaded / no worker / queue full / out of memory
             raise unavailable()
         if status == 504 or status == 408:
-            raise timed_out(self.settings.read_timeout_seconds)
+            raise timed_out(read_timeout)
         if status == 413:
             raise too_long_for_model_server()
         if status == 422:  # the handler could not score this text; its message is ours, not TorchServe's

@@ -1,0 +1,123 @@
+"""The UI under each routing mode, against a stand-in TorchServe whose versions misbehave on cue:
+who answers, what the user sees when the candidate fails, and the client id's checks."""
+
+import pytest
+
+from support.http import metric_sum
+from toxicity_ui import create_app
+from toxicity_ui.routing import Routing, in_canary, write_routing_file
+from toxicity_ui.services import EXTENSION
+
+
+@pytest.fixture
+def routed(ui_settings, tmp_path):
+    """An app whose routing file the test writes; the switch is seen on the next call."""
+    path = tmp_path / "rollout" / "routing.json"
+    app = create_app(ui_settings.replace(routing_file=str(path)))
+    app.extensions[EXTENSION].routing.check_interval = 0
+
+    def switch(routing: Routing):
+        write_routing_file(str(path), routing)
+    return app.test_client(), switch, app.extensions[EXTENSION]
+
+
+def versions_seen(fake):
+    return [path.rsplit("/", 1)[-1] if path.count("/") >= 3 else "default"
+            for path, _, _ in fake.requests if path.startswith("/predictions/")]
+
+
+def test_without_a_routing_file_the_default_version_answers(ui, fake_torchserve):
+    assert ui.post("/api/v1/toxicity", json={"text": "hi"}).get_json()["model_version"] == "9.9"
+    assert versions_seen(fake_torchserve) == ["default"]
+
+
+def test_canary_answers_each_client_from_its_side(routed, fake_torchserve):
+    client, switch, _ = routed
+    switch(Routing("canary", "2.0", 50))
+    for name in ("ann", "bob", "cy", "dee", "eve", "fay"):
+        expected = "2.0" if in_canary(f"id:{name}", Routing("canary", "2.0", 50)) else "9.9"
+        for _ in range(2):
+            answer = client.post("/api/v1/toxicity", json={"text": "hi"}, headers={"X-Client-Id": name})
+            assert answer.get_json()["model_version"] == expected, name
+
+
+def test_a_canary_the_candidate_cannot_answer_falls_back_to_the_primary(routed, fake_torchserve):
+    client, switch, service = routed
+    switch(Routing("canary", "2.0", 100))
+    fake_torchserve.version_modes["2.0"] = "status:503"
+    answer = client.post("/api/v1/toxicity", json={"texts": ["you idiot", "hi"]})
+    assert answer.status_code == 200 and answer.get_json()["model_version"] == "9.9"
+    assert versions_seen(fake_torchserve)[:2] == ["2.0", "default"]
+    assert service.comparer.wait_idle(10)
+
+
+def test_a_candidate_refusing_the_text_is_the_users_answer_in_canary(routed, fake_torchserve):
+    client, switch, _ = routed
+    switch(Routing("canary", "2.0", 100))
+    fake_torchserve.version_modes["2.0"] = "status:504"
+    answer = client.post("/api/v1/toxicity", json={"text": "hi"})
+    assert answer.status_code == 504  # a timeout is not retried on the primary: it would double the wait
+
+
+def test_shadow_answers_from_the_primary_whatever_the_candidate_does(routed, fake_torchserve):
+    client, switch, service = routed
+    switch(Routing("shadow", "2.0"))
+    before = client.get("/metrics").get_data(as_text=True)
+    for mode in ("status:500", "garbage", "hangup", "ok"):
+        fake_torchserve.version_modes["2.0"] = mode
+        answer = client.post("/api/v1/toxicity", json={"text": "you idiot"})
+        assert answer.status_code == 200 and answer.get_json()["model_version"] == "9.9", mode
+        assert service.comparer.wait_idle(10)
+    after = client.get("/metrics").get_data(as_text=True)
+
+    def delta(name, **labels):
+        return metric_sum(after, name, **labels) - metric_sum(before, name, **labels)
+    assert delta("toxicity_ui_rollout_comparisons_total", outcome="failed") == 3
+    assert delta("toxicity_ui_rollout_comparisons_total", outcome="agree") == 1
+    assert delta("toxicity_ui_version_calls_total", version="9.9", role="primary", purpose="answer") == 4
+    assert delta("toxicity_ui_version_calls_total", version="2.0", role="candidate", purpose="compare",
+                 outcome="ok") == 1
+    assert delta("toxicity_ui_rollout_score_difference_count", label="insult") == 1
+    assert metric_sum(after, "toxicity_ui_rollout_mode", mode="shadow") == 1
+
+
+def test_a_slow_candidate_times_out_in_the_background_only(routed, fake_torchserve, ui_settings, tmp_path):
+    client, switch, service = routed
+    service.comparer.read_timeout = 0.2
+    switch(Routing("shadow", "2.0"))
+    fake_torchserve.version_modes["2.0"] = "slow:1"
+    answer = client.post("/api/v1/toxicity", json={"text": "hi"})
+    assert answer.status_code == 200
+    assert service.comparer.wait_idle(10)
+
+
+def test_a_stricter_candidate_in_shadow_is_counted_and_its_texts_kept(routed, fake_torchserve):
+    client, switch, service = routed
+    switch(Routing("shadow", "2.0"))
+    fake_torchserve.version_scores["2.0"] = 0.45  # "dumb" 0.6 -> 1.0 insult stays review; "hi" 0.02 -> 0.47
+    before = client.get("/metrics").get_data(as_text=True)
+    client.post("/api/v1/toxicity", json={"texts": ["that is dumb", "hi there", "threat-free"]})
+    assert service.comparer.wait_idle(10)
+    after = client.get("/metrics").get_data(as_text=True)
+    # 0.01 + 0.45 crosses the 0.30 review thresholds (severe_toxic, threat, identity_hate) on every text.
+    assert metric_sum(after, "toxicity_ui_rollout_disagreements_total", label="threat",
+                      direction="candidate_flags") - metric_sum(
+        before, "toxicity_ui_rollout_disagreements_total", label="threat", direction="candidate_flags") == 3
+    kept = service.comparer.samples.recent()
+    assert {row["text"] for row in kept} == {"that is dumb", "hi there", "threat-free"}
+
+
+@pytest.mark.parametrize("client_id", ["x" * 129, "tab\there"])
+def test_a_bad_client_id_is_refused_clearly(ui, fake_torchserve, client_id):
+    answer = ui.post("/api/v1/toxicity", json={"text": "hi"}, headers={"X-Client-Id": client_id})
+    assert answer.status_code == 400
+    assert answer.get_json()["error"]["code"] == "invalid_header"
+    assert fake_torchserve.predictions == 0
+
+
+def test_a_broken_routing_file_leaves_the_service_on_the_primary(routed, fake_torchserve, tmp_path):
+    client, switch, service = routed
+    (tmp_path / "rollout").mkdir(exist_ok=True)
+    (tmp_path / "rollout" / "routing.json").write_text('{"mode": "canary", "candidate": "../x"}')
+    answer = client.post("/api/v1/toxicity", json={"text": "hi"})
+    assert answer.status_code == 200 and versions_seen(fake_torchserve) == ["default"]
