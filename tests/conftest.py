@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from support.servers import ROOT, make, running_torchserve, running_ui
+from support.servers import CANDIDATE_VERSION, ROOT, make, running_torchserve, running_ui
 
 TEST_BUILD = ROOT / "build" / "test"
 DEMO_MODEL_DIR = TEST_BUILD / "models" / "demo"
 CANDIDATE_MODEL_DIR = TEST_BUILD / "models" / "demo-candidate"
 DEMO_STORE = TEST_BUILD / "model-store"
-CANDIDATE_VERSION = "2.0"
 
 
 @pytest.fixture(scope="session")

@@ -14,9 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from conftest import CANDIDATE_VERSION
 from support.http import metric_sum, scrape
-from support.servers import TOXMON, running_torchserve, running_ui
+from support.servers import CANDIDATE_VERSION, TOXMON, running_torchserve, running_ui
 from toxicity_ui.policy import Policy
 from toxicity_ui.routing import Routing, in_canary
 

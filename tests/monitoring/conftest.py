@@ -5,7 +5,7 @@ import pytest
 import requests
 
 from toxmon import monitoring
-from support.servers import free_port
+from support.servers import CANDIDATE_VERSION, free_port
 
 
 def local_targets(ts_ports, ui_url, ports):
@@ -49,8 +49,10 @@ def wait_until(check, timeout, interval=1.0, message="condition"):
 
 @pytest.fixture(scope="module")  # stopped after each module, so later tests get the CPU back
 def monitored_stack(torchserve, ui_server, tmp_path_factory):
-    """Monitoring that scrapes the shared TorchServe and UI every second, after some traffic."""
-    with running_monitoring(tmp_path_factory.mktemp("monitoring"), torchserve.ports, ui_server.url,
+    """Monitoring that scrapes the shared TorchServe and UI every second, after some traffic,
+    part of it in shadow mode (the candidate version compared in the background)."""
+    routing_file = ui_server.run_dir / "rollout" / "routing.json"
+    with shadow_mode(routing_file), running_monitoring(tmp_path_factory.mktemp("monitoring"), torchserve.ports, ui_server.url,
                             f"http://127.0.0.1:{free_port()}/alerts") as ports:
         api = f"{ui_server.url}/api/v1/toxicity"
         # TorchServe's own 4xx and 5xx series exist only after one (the UI stops bad input before
@@ -60,11 +62,28 @@ def monitored_stack(torchserve, ui_server, tmp_path_factory):
                             (f"{torchserve.inference_url}/explanations/toxic-bert", 501)):
             assert requests.post(url, json={"nope": "why?"}, timeout=30).status_code == status
         for round_ in range(3):  # traffic spread over scrapes, so rates have two points
-            for text in ("You stupid idiot.", "I will hurt you.", "Have a lovely day.", "", "word " * 600):
+            # "I hate you": the demo builds disagree on it (toxic and insult), so every rollout panel has data.
+            for text in ("You stupid idiot.", "I will hurt you.", "Have a lovely day.", "", "word " * 600,
+                         "I hate you"):
                 requests.post(api, json={"text": text}, timeout=30)
             requests.post(api, json={"texts": ["You stupid idiot.", "Have a lovely day."], "explain": True},
                           timeout=30)
             time.sleep(2)
         wait_until(lambda: query(ports.prometheus, "job:ts_inference_requests:rate5m > 0"), 60,
                    message="TorchServe traffic visible in Prometheus")
+        wait_until(lambda: query(ports.prometheus, "job:toxicity_ui_rollout_disagreement_ratio:rate15m > 0"), 60,
+                   message="shadow comparisons visible in Prometheus")
         yield ports
+
+
+@contextlib.contextmanager
+def shadow_mode(routing_file):
+    """The shared UI in shadow mode for a while; back to primary on exit, for the other tests."""
+    from toxicity_ui.routing import Routing, write_routing_file
+    write_routing_file(str(routing_file), Routing("shadow", CANDIDATE_VERSION))
+    time.sleep(1.2)  # each UI worker re-reads the routing file within a second
+    try:
+        yield
+    finally:
+        routing_file.unlink(missing_ok=True)
+        time.sleep(1.2)

@@ -11,6 +11,8 @@ from toxmon import ui_process
 from toxmon.ports import free_port  # noqa: F401  (re-exported for the tests)
 
 ROOT = Path(__file__).resolve().parents[2]
+# The demo's rollout candidate, beside the demo (1.0) in the tests' model store.
+CANDIDATE_VERSION = "2.0"
 # The console script, as a user runs it (installed into the venv with the project).
 TOXMON = str(Path(sys.executable).parent / "toxmon")
 
