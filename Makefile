@@ -35,7 +35,7 @@ export UI_PORT ?= 5000
 TOXMON := $(VENV)/bin/toxmon
 
 .PHONY: help venv venv-test constraints model archive candidate rollout run stop status monitor metrics-report stress soak bench evaluate system-deps test test-unit \
-        wheelhouse images push up down deploy-k8s audit clean
+        wheelhouse images push up down rollout-up deploy-k8s audit clean
 
 help:
 	@sed -n '2,5p' Makefile
@@ -139,7 +139,13 @@ GROOVY_LINT := build/npm/node_modules/.bin/npm-groovy-lint
 $(GROOVY_LINT):
 	npm install --no-audit --no-fund --prefix build/npm npm-groovy-lint@15.2.2
 
-test: system-deps venv-test $(GROOVY_LINT)
+# Istio's resource types, generated from its CRD schemas: the rollout's VirtualService is checked
+# against them (tests/deploy/test_rollout_manifests.py).
+ISTIO_MODELS := build/npm/node_modules/@kubernetes-models/istio/package.json
+$(ISTIO_MODELS): | $(GROOVY_LINT)
+	npm install --no-audit --no-fund --prefix build/npm @kubernetes-models/istio@3.0.1
+
+test: system-deps venv-test $(GROOVY_LINT) $(ISTIO_MODELS)
 	$(PY) -m pytest tests
 
 test-unit: venv-test
@@ -157,7 +163,10 @@ CONTAINER_ENGINE ?= $(shell if docker info >/dev/null 2>&1; then echo docker; \
                       elif command -v podman >/dev/null 2>&1; then echo podman; else echo docker; fi)
 # podman's default OCI format drops HEALTHCHECK and SHELL: build Docker-format images.
 ENGINE_BUILD_FLAGS = $(if $(filter podman,$(CONTAINER_ENGINE)),--format docker)
-COMPOSE = $(if $(filter podman,$(CONTAINER_ENGINE)),$(VENV)/bin/podman-compose,docker compose)
+# CANDIDATE=1: serve model-store/toxic-bert-candidate.mar beside the primary (docs/rollouts.md).
+CANDIDATE ?=
+COMPOSE = $(if $(filter podman,$(CONTAINER_ENGINE)),$(VENV)/bin/podman-compose,docker compose) \
+  -f docker-compose.yml $(if $(CANDIDATE),-f docker-compose.candidate.yml)
 BASE_IMAGE := docker.io/library/python:3.11-slim-bookworm
 WHEELHOUSE := build/wheelhouse
 # BUILD_NETWORK=host lets a build reach a hub mirror on this machine's loopback (HUB_ENDPOINT).
@@ -205,6 +214,11 @@ up: $(if $(filter podman,$(CONTAINER_ENGINE)),$(VENV)/bin/podman-compose)
 
 down: $(if $(filter podman,$(CONTAINER_ENGINE)),$(VENV)/bin/podman-compose)
 	$(COMPOSE) down --volumes
+
+# `make rollout` for the compose stack: the command runs inside the ui service, which reaches
+# TorchServe's management API on the private network and owns the routing file.
+rollout-up: $(if $(filter podman,$(CONTAINER_ENGINE)),$(VENV)/bin/podman-compose)
+	$(COMPOSE) exec -T ui python -m toxicity_ui.rollout $(ROLLOUT)
 
 OVERLAY ?= local
 deploy-k8s:

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from support.engine import ENGINE, engine
-from support.servers import ROOT, free_port
+from support.servers import CANDIDATE_VERSION, ROOT, free_port
 
 
 # Building the images from nothing takes minutes on two cores (base image, torch, the model).
@@ -74,9 +74,11 @@ def wait_for(check, timeout, message):
 
 
 @pytest.fixture(scope="module")
-def stack():
+def stack(demo_store):
     ports = {"UI_PORT": free_port(), "PROMETHEUS_PORT": free_port(), "GRAFANA_PORT": free_port()}
-    env = {**os.environ, **{key: str(value) for key, value in ports.items()}}
+    env = {**os.environ, **{key: str(value) for key, value in ports.items()},
+           # The demo's rollout candidate beside the image's model (docker-compose.candidate.yml).
+           "CANDIDATE": "1", "CANDIDATE_ARCHIVE": str(demo_store / "toxic-bert-candidate.mar")}
     env.pop("SECRET_KEY", None)  # no .env: the stack must start anyway
     started = time.monotonic()
     make("images", "MODEL_SOURCE=demo", env=env)
@@ -158,6 +160,29 @@ def test_the_kubernetes_probes_pass_in_the_real_containers(stack, service, manif
     for kind, command in probes:
         result = engine("exec", container, *command, timeout=30)
         assert result.returncode == 0, (service, kind, command, result.stderr[-1000:])
+
+
+def test_a_rollout_is_driven_inside_the_ui_service(stack):
+    """`make rollout-up`: the command runs in the ui container, reaches TorchServe's management
+    API on the private network, and writes the routing file into the ui's volume."""
+    def rollout(*args):
+        return make("rollout-up", f"ROLLOUT={' '.join(args)}", env=stack["env"], timeout=120).stdout
+
+    def answered_by(text="hello there"):
+        return requests.post(f"{stack['ui']}/api/v1/toxicity", json={"text": text}, timeout=60).json()["model_version"]
+
+    wait_for(lambda: f"version {CANDIDATE_VERSION}: loaded, unused, 1/1 workers READY" in rollout("status"), 180,
+             "the candidate READY")
+    rollout("shadow")
+    time.sleep(1.5)  # the UI's workers re-read the routing file within a second
+    assert answered_by("I hate you") == "1.0"
+    wait_for(lambda: "compared texts: 0 " not in rollout("status"), 60, "the shadow comparison counted")
+    rollout("canary", "100")
+    time.sleep(1.5)
+    assert answered_by() == CANDIDATE_VERSION
+    assert "was canary" in rollout("abort")
+    time.sleep(1.5)
+    assert answered_by() == "1.0"
 
 
 def test_a_crashed_torchserve_container_is_restarted_by_its_policy(stack):

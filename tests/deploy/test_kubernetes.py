@@ -26,8 +26,8 @@ def by_kind(documents, kind):
     return {doc["metadata"]["name"]: doc for doc in documents if doc["kind"] == kind}
 
 
-def test_there_are_local_and_production_overlays():
-    assert OVERLAYS == ["local", "production"]
+def test_there_are_local_production_and_rollout_overlays():
+    assert OVERLAYS == ["local", "production", "rollout"]
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

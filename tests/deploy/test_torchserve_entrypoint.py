@@ -11,16 +11,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 
 from toxmon import torchserve_process
-from support.servers import ROOT, free_torchserve_ports
+from support.servers import CANDIDATE_VERSION, ROOT, free_torchserve_ports
 
 
-def test_image_entrypoint_serves_the_demo_archive(demo_store, tmp_path):
+@pytest.mark.parametrize("with_candidate", [False, True], ids=["primary", "primary-and-candidate"])
+def test_image_entrypoint_serves_the_demo_archive(demo_store, tmp_path, with_candidate):
     store = tmp_path / "model-store"
     store.mkdir()
     shutil.copy(demo_store / "toxic-bert.mar", store / "toxic-bert.mar")
+    if with_candidate:  # as docker-compose.candidate.yml mounts it
+        shutil.copy(demo_store / "toxic-bert-candidate.mar", store / "toxic-bert-candidate.mar")
     ports = free_torchserve_ports()
     (tmp_path / "tmp").mkdir()
     # The image's own config file; only addresses and paths move, through TorchServe's TS_* variables.
@@ -42,5 +46,13 @@ def test_image_entrypoint_serves_the_demo_archive(demo_store, tmp_path):
         assert reply.status_code == 200 and reply.json()["is_toxic"] is True
         metrics = requests.get(f"{ports.urls()['metrics']}/metrics", timeout=10).text
         assert "ts_inference_requests_total" in metrics  # metrics_mode=prometheus in the container config
+        versions = requests.get(f"{ports.urls()['management']}/models/toxic-bert/all", timeout=10).json()
+        assert sorted(item["modelVersion"] for item in versions) == \
+            (["1.0", CANDIDATE_VERSION] if with_candidate else ["1.0"])
+        assert reply.json()["model"]["version"] == "1.0"  # the primary is the default version
+        if with_candidate:
+            candidate = requests.post(f"{ports.urls()['inference']}/predictions/toxic-bert/{CANDIDATE_VERSION}",
+                                      json={"text": "You worthless idiot."}, timeout=120)
+            assert candidate.status_code == 200 and candidate.json()["model"]["version"] == CANDIDATE_VERSION
     finally:
         torchserve_process.stop(process)

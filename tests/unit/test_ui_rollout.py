@@ -121,3 +121,16 @@ def test_a_broken_routing_file_leaves_the_service_on_the_primary(routed, fake_to
     (tmp_path / "rollout" / "routing.json").write_text('{"mode": "canary", "candidate": "../x"}')
     answer = client.post("/api/v1/toxicity", json={"text": "hi"})
     assert answer.status_code == 200 and versions_seen(fake_torchserve) == ["default"]
+
+
+def test_a_candidate_in_a_torchserve_of_its_own_is_asked_there(ui_settings, fake_torchserve, tmp_path):
+    """A cluster runs the candidate as its own Deployment: CANDIDATE_INFERENCE_URL points at it."""
+    from support.fake_torchserve import FakeTorchServe
+    path = tmp_path / "routing.json"
+    write_routing_file(str(path), Routing("shadow", "2.0"))
+    with FakeTorchServe() as candidate:
+        app = create_app(ui_settings.replace(routing_file=str(path), candidate_inference_url=candidate.url))
+        answer = app.test_client().post("/api/v1/toxicity", json={"text": "hi"})
+        assert answer.get_json()["model_version"] == "9.9"
+        assert app.extensions[EXTENSION].comparer.wait_idle(10)
+        assert versions_seen(fake_torchserve) == ["default"] and versions_seen(candidate) == ["2.0"]

@@ -39,6 +39,9 @@ class Settings:
     # file), how many and how long (0 hours: none), and the background comparisons' bounds
     # per worker process.
     routing_file: str = ""
+    # Where the candidate version answers when it is not in the primary's TorchServe (a cluster
+    # runs it as its own Deployment); unset: TorchServe's /predictions/toxic-bert/<version>.
+    candidate_inference_url: str = ""
     rollout_samples_file: str = ""
     rollout_max_samples: int = 200
     rollout_sample_retention_hours: float = 72.0
@@ -70,6 +73,7 @@ class Settings:
             max_in_flight=_env("MAX_IN_FLIGHT", defaults.max_in_flight, int),
             rate_limit_per_minute=_env("RATE_LIMIT_PER_MINUTE", defaults.rate_limit_per_minute, int),
             routing_file=_env("ROUTING_FILE", defaults.routing_file),
+            candidate_inference_url=_env("CANDIDATE_INFERENCE_URL", defaults.candidate_inference_url),
             rollout_samples_file=_env("ROLLOUT_SAMPLES_FILE", defaults.rollout_samples_file),
             rollout_max_samples=_env("ROLLOUT_MAX_SAMPLES", defaults.rollout_max_samples, int),
             rollout_sample_retention_hours=_env("ROLLOUT_SAMPLE_RETENTION_HOURS",

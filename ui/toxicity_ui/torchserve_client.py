@@ -94,6 +94,13 @@ class TorchServeClient:
                                        read=settings.read_timeout_seconds)
         # One pool per TorchServe API; block=False: a burst opens extra connections, never waits.
         self.inference = urllib3.connection_from_url(self.predict_url, maxsize=64, block=False)
+        # A rollout's candidate in a TorchServe of its own (a cluster's Deployment), else the same one.
+        self.candidate = self.inference
+        self.candidate_path = urllib3.util.parse_url(self.predict_url).request_uri
+        if settings.candidate_inference_url:
+            candidate_url = f"{settings.candidate_inference_url.rstrip('/')}/predictions/{settings.model_name}"
+            self.candidate = urllib3.connection_from_url(candidate_url, maxsize=16, block=False)
+            self.candidate_path = urllib3.util.parse_url(candidate_url).request_uri
         self.management = urllib3.connection_from_url(self.model_url, maxsize=4, block=False)
         # A pool is bound to its host: requests name only the path (with any base-URL prefix).
         self.predict_path = urllib3.util.parse_url(self.predict_url).request_uri
@@ -115,13 +122,14 @@ class TorchServeClient:
         if explain_at:
             request.update(explain=True, explain_at=explain_at)
         # The version comes from the routing, which only admits safe version names.
-        path = f"{self.predict_path}/{version}" if version else self.predict_path
+        pool, path = (self.candidate, f"{self.candidate_path}/{version}") if version else \
+            (self.inference, self.predict_path)
         read_timeout = read_timeout or self.settings.read_timeout_seconds
         timeout = self.timeout if read_timeout == self.settings.read_timeout_seconds else \
             urllib3.Timeout(connect=self.settings.connect_timeout_seconds, read=read_timeout)
         started = time.perf_counter()
         try:
-            reply = self.inference.urlopen("POST", path, body=json.dumps(request).encode(),
+            reply = pool.urlopen("POST", path, body=json.dumps(request).encode(),
                                            headers={"Content-Type": "application/json"},
                                            timeout=timeout, retries=self.retry)
         except ReadTimeoutError:  # connected, but no answer in time
