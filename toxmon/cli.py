@@ -12,7 +12,6 @@ import click
 from . import texts as inputs
 from .api_client import DEFAULT_URL, ApiScorer
 from .cli_operations import OPERATOR_COMMANDS
-from toxicity_ui.rollout import rollout
 
 PUBLIC_SET = Path(__file__).parent / "data" / "public_eval.csv"
 
@@ -132,8 +131,17 @@ def evaluate(file_, labels_file, url, model_dir, threshold, column, concurrency,
 # What operators run (model, archive, the local stack, load and reports): cli_operations.py.
 for _command in OPERATOR_COMMANDS:
     main.add_command(_command)
-# The rollout of a candidate version: in the UI package, so the UI image runs it too.
-main.add_command(rollout)
+
+
+# The rollout of a candidate version lives in the UI package, so the UI image runs it too;
+# imported when called (the TorchServe image's build runs toxmon without the UI's Flask).
+@main.command(add_help_option=False, context_settings={"ignore_unknown_options": True,
+                                                        "allow_interspersed_args": False})
+@click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
+def rollout(arguments):
+    """Roll a candidate model version out: status, shadow, canary PERCENT, promote, abort, samples."""
+    from toxicity_ui.rollout import rollout as rollout_group
+    rollout_group.main(list(arguments), prog_name="toxmon rollout")
 
 if __name__ == "__main__":
     main()

@@ -137,3 +137,17 @@ def test_the_queue_depth_is_exported(ui):
     text = ui.get("/metrics").get_data(as_text=True)
     assert "# TYPE toxicity_ui_rollout_queue_depth gauge" in text
     assert metric_sum(text, "toxicity_ui_rollout_mode", mode="primary") == 1
+
+
+def test_comparisons_are_shed_while_the_process_is_busy_with_users():
+    client = ScriptedClient(prediction("2.0", scores()))
+    comparer = BackgroundComparer(client, REVIEW, DisagreementSamples(""), shed_above_in_flight=1)
+    before = outcome_count("dropped")
+    job = CompareJob(SHADOW, ["t"], False, prediction("1.0", scores()))
+    with comparer.user_call():
+        assert comparer.submit(job)  # one user call in flight: not busy
+        with comparer.user_call():
+            assert not comparer.submit(job)  # two: the comparison gives way
+    assert comparer.submit(job)
+    assert comparer.wait_idle(10)
+    assert outcome_count("dropped") - before == 1 and len(client.calls) == 2

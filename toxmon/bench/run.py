@@ -29,13 +29,13 @@ from precision import flags_that_matter, not_native_reason
 from .. import archive, torchserve_process, ui_process
 from ..checkout import root
 from ..ports import free_port
-from . import scenarios
+from . import rollout, scenarios
 from .loadgen import run_load
 from .publish import publish
 
 ROOT = root()
 
-CONFIGS = ("naive", "torchserve-stock", "tuned-torchserve", "tuned-ui", "scenarios")
+CONFIGS = ("naive", "torchserve-stock", "tuned-torchserve", "tuned-ui", "scenarios", "rollout")
 STOCK_CONFIG = ROOT / "bench" / "torchserve-stock.properties"
 
 
@@ -141,7 +141,9 @@ def naive_server(model_dir: Path, run_dir: Path):
 @contextlib.contextmanager
 def torchserve(model_store: Path, run_dir: Path, config: Path | None):
     ports = torchserve_process.Ports(*(free_port() for _ in range(5)))
-    process = torchserve_process.start(run_dir, model_store, ports, config=config)
+    # The primary, and a rollout's candidate when the store holds one (bench/rollout.py).
+    process = torchserve_process.start(run_dir, model_store, ports, config=config,
+                                       archive=torchserve_process.archives(model_store))
     try:
         torchserve_process.wait_ready(ports.urls()["management"], 300, process,
                                       run_dir.resolve() / "logs" / "console.log")
@@ -253,6 +255,8 @@ def markdown(report: dict) -> str:
         lines += [f"| {name} | {value} |" for name, value in sorted(report["ratios"].items())]
     if report.get("scenarios"):
         lines += scenarios.markdown(report["scenarios"], report["scenario_ratios"])
+    if report.get("rollout"):
+        lines += rollout.markdown(report["rollout"], report["rollout_ratios"])
     return "\n".join(lines) + "\n"
 
 
@@ -394,6 +398,12 @@ def main(argv=None) -> int:
         print(f"Serving paths of this project's handler, {precision}", flush=True)
         scenario_rows = run_scenarios(args, precision, texts)
 
+    rollout_rows = []
+    if "rollout" in configs and precisions:
+        precision = "int8" if "int8" in precisions else precisions[0]
+        print(f"Shadow scoring's cost to the primary, {precision}", flush=True)
+        rollout_rows = rollout.run(args, precision, texts, torchserve, ui_in_front, cpu_seconds)
+
     created = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     arguments = sys.argv[1:] if argv is None else argv
     report = {"created": created, "command": " ".join(["toxmon bench", *map(shlex.quote, arguments)]),
@@ -402,7 +412,8 @@ def main(argv=None) -> int:
                         "layers": model_config.get("num_hidden_layers"), "hidden": model_config.get("hidden_size")},
               "duration_s": args.duration, "texts": len(texts), "runs": runs, "skipped": skipped,
               "ratios": ratios(runs), "scenarios": scenario_rows,
-              "scenario_ratios": scenarios.scenario_ratios(scenario_rows)}
+              "scenario_ratios": scenarios.scenario_ratios(scenario_rows),
+              "rollout": rollout_rows, "rollout_ratios": rollout.ratios(rollout_rows)}
     args.output_dir.mkdir(parents=True, exist_ok=True)
     stamp = created.replace(":", "").replace("-", "")
     for path in (args.output_dir / f"{stamp}.json", args.output_dir / "latest.json"):

@@ -3,14 +3,17 @@
 In shadow mode every call the primary answered is scored again by the candidate; in
 canary mode every call the candidate answered is scored again by the primary. The
 user's answer is already on its way: the comparison only ever costs the user the
-put into a bounded queue. When the queue is full the comparison is dropped and
-counted (shadow work is shed first, the user's never), and a failing or slow
-version only shows in the comparison metrics, never in an answer.
+put into a bounded queue. Comparisons are shed first, the user's calls never: one is
+dropped (and counted) when the queue is full, or when this process is busy with more
+user calls than `shed_above_in_flight` (on a small host the other version's forward
+passes take the CPU the primary needs). A failing or slow version only shows in the
+comparison metrics, never in an answer.
 
 The threads start in the process that first submits work: gunicorn forks its
 workers, and threads started before a fork would not run in them.
 """
 
+import contextlib
 import logging
 import os
 import queue
@@ -37,8 +40,11 @@ class CompareJob:
 
 class BackgroundComparer:
     def __init__(self, client: TorchServeClient, review_thresholds: dict, samples: DisagreementSamples,
-                 queue_size: int = 32, workers: int = 1, read_timeout: float = 10.0):
+                 queue_size: int = 32, workers: int = 1, read_timeout: float = 10.0,
+                 shed_above_in_flight: int = 0):
         self.client = client
+        self.shed_above_in_flight = shed_above_in_flight  # 0: never shed for load
+        self._user_calls = 0
         self.review = review_thresholds
         self.samples = samples
         self.workers = workers
@@ -47,8 +53,23 @@ class BackgroundComparer:
         self._lock = threading.Lock()
         self._started_in = None  # the pid whose threads serve the queue
 
+    @contextlib.contextmanager
+    def user_call(self):
+        """Around a user's call to TorchServe: how busy this process is."""
+        with self._lock:
+            self._user_calls += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._user_calls -= 1
+
     def submit(self, job: CompareJob) -> bool:
-        """Queue a comparison; False (and counted as dropped) when the queue is full."""
+        """Queue a comparison; False (and counted as dropped) when the queue is full or the
+        process is busy with users."""
+        if self.shed_above_in_flight and self._user_calls > self.shed_above_in_flight:
+            metrics.COMPARISONS.labels(outcome="dropped").inc(len(job.texts))
+            return False
         self._ensure_threads()
         try:
             self.queue.put_nowait(job)

@@ -48,6 +48,9 @@ class Settings:
     rollout_queue_size: int = 32
     rollout_compare_workers: int = 1
     rollout_compare_timeout_seconds: float = 10.0
+    # Comparisons are shed while a worker process has more user calls than this in flight
+    # (0: only when the queue is full); docs/rollouts.md has the measurements.
+    rollout_shed_above_in_flight: int = 2
     secret_key: str = ""
     app_version: str = VERSION
 
@@ -82,6 +85,8 @@ class Settings:
             rollout_compare_workers=_env("ROLLOUT_COMPARE_WORKERS", defaults.rollout_compare_workers, int),
             rollout_compare_timeout_seconds=_env("ROLLOUT_COMPARE_TIMEOUT_SECONDS",
                                                  defaults.rollout_compare_timeout_seconds, float),
+            rollout_shed_above_in_flight=_env("ROLLOUT_SHED_ABOVE_IN_FLIGHT",
+                                              defaults.rollout_shed_above_in_flight, int),
             secret_key=secret,
             app_version=_env("APP_VERSION", defaults.app_version),
         )

@@ -65,7 +65,7 @@ def _predict(texts: list[str], many: bool, explain: bool, client: str):
     route = service.routing.route(client)
     started = time.perf_counter()
     try:
-        with service.in_flight:
+        with service.in_flight, service.comparer.user_call():
             try:
                 prediction = _ask(texts, many, explain, route.answer_version)
             except ApiError as error:

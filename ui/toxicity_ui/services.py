@@ -62,7 +62,8 @@ def init_app(app, settings: Settings) -> Services:
         policy=policy,
         routing=RoutingTable(settings.routing_file),
         comparer=BackgroundComparer(client, policy.review, samples, settings.rollout_queue_size,
-                                    settings.rollout_compare_workers, settings.rollout_compare_timeout_seconds),
+                                    settings.rollout_compare_workers, settings.rollout_compare_timeout_seconds,
+                                    settings.rollout_shed_above_in_flight),
     )
     return app.extensions[EXTENSION]
 

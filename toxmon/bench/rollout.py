@@ -1,0 +1,156 @@
+"""What shadow scoring costs the users of the primary, side by side.
+
+One TorchServe serves the primary (version 1.0) and a candidate (2.0, one worker) of the
+same model; one UI answers every call. Round by round, with the same load generator and
+texts, the UI's routing is switched between primary-only and shadow (every call scored
+again by the candidate in the background), so each pair is measured seconds apart. Then
+two candidates that misbehave: a slower one (fp32 where the primary is int8, its own
+TorchServe) and one without workers (every comparison fails).
+
+What the user sees is measured: texts/s, p50/p95 latency and errors of the UI's answers,
+plus what happened to the comparisons (compared, dropped by the bounded queue, failed).
+"""
+
+import time
+
+import requests
+
+from toxicity_ui.routing import Routing, write_routing_file
+
+from .. import archive, torchserve_process
+from .scenarios import measure_texts
+
+CANDIDATE_VERSION = "2.0"
+OUTCOMES = ("agree", "disagree", "failed", "dropped")
+
+
+def build_store(model_dir, store, precision: str, candidate_precision: str):
+    """The primary and a candidate of the same model in one store, as `make candidate` builds it."""
+    if archive.needs_precision_files(precision) or archive.needs_precision_files(candidate_precision):
+        archive.prepare_precision_files(model_dir)
+    archive.build_archive(archive.ArchiveRequest(model_dir, store, precision))
+    archive.build_archive(archive.ArchiveRequest(model_dir, store, candidate_precision, version=CANDIDATE_VERSION,
+                                                 file_name=archive.CANDIDATE_FILE_NAME, workers=1))
+    return store
+
+
+def comparisons(ui_base: str) -> dict:
+    from prometheus_client.parser import text_string_to_metric_families
+    text = requests.get(f"{ui_base}/metrics", timeout=10).text
+    counts = dict.fromkeys(OUTCOMES, 0)
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "toxicity_ui_rollout_comparisons_total":
+                counts[sample.labels["outcome"]] += int(sample.value)
+    return counts
+
+
+def wait_candidate_ready(management_url: str, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        reply = requests.get(f"{management_url}/models/{torchserve_process.MODEL_NAME}/{CANDIDATE_VERSION}",
+                             timeout=10)
+        if reply.ok and any(w.get("status") == "READY" for w in reply.json()[0].get("workers", [])):
+            return
+        time.sleep(0.5)
+    raise TimeoutError("the candidate version has no READY worker")
+
+
+class Measured:
+    """Runs one load at a routing and records the row, with the comparisons it caused."""
+
+    def __init__(self, ui_url: str, routing_file, pgids, texts, duration, cpu_seconds):
+        self.ui_url, self.routing_file, self.pgids = ui_url, routing_file, pgids
+        self.texts, self.duration, self.cpu_seconds = texts, duration, cpu_seconds
+        self.base = ui_url.rsplit("/api/", 1)[0]
+        self.rows = []
+
+    def run(self, name: str, routing: Routing, concurrency: int) -> dict:
+        write_routing_file(str(self.routing_file), routing)
+        time.sleep(1.5)  # every UI worker re-reads the routing file within a second
+        before = comparisons(self.base)
+        row = measure_texts(name, self.ui_url, self.pgids, self.texts, concurrency, 1, self.duration,
+                            self.cpu_seconds)
+        time.sleep(0.5)  # comparisons still in the queue finish (or not) on the candidate's time
+        after = comparisons(self.base)
+        row.update(routing=routing.mode, **{f"compared_{k}": after[k] - before[k] for k in OUTCOMES})
+        self.rows.append(row)
+        return row
+
+
+def run(args, precision: str, texts: list[str], torchserve, ui_in_front, cpu_seconds,
+        levels=(2, 8, 32), rounds: int = 2) -> list[dict]:
+    work = args.work_dir
+    store = build_store(args.model_dir, work / "store-rollout", precision, precision)
+    shadow = Routing("shadow", CANDIDATE_VERSION)
+    with torchserve(store, work / "ts-rollout", None) as (url, ports, pid), \
+            ui_in_front(ports, work / "ui-rollout") as (ui_url, ui_pid):
+        wait_candidate_ready(ports.urls()["management"])
+        routing_file = work / "ui-rollout" / "rollout" / "routing.json"
+        measured = Measured(ui_url, routing_file, [pid, ui_pid], texts, args.duration, cpu_seconds)
+        measured.run("warm-up", shadow, max(levels))
+        measured.rows.clear()
+        for round_ in range(1, rounds + 1):
+            for level in levels:
+                measured.run(f"primary only, {level} clients, round {round_}", Routing(), level)
+                measured.run(f"shadow, {level} clients, round {round_}", shadow, level)
+        # A candidate that fails every call: no worker left (TorchServe answers 503 at once).
+        scale = f"{ports.urls()['management']}/models/{torchserve_process.MODEL_NAME}/{CANDIDATE_VERSION}"
+        requests.put(scale, params={"min_worker": 0, "max_worker": 0, "synchronous": "true"}, timeout=120)
+        measured.run(f"shadow, failing candidate, {max(levels)} clients", shadow, max(levels))
+        rows = measured.rows
+    if precision != "fp32":
+        slow_store = build_store(args.model_dir, work / "store-rollout-slow", precision, "fp32")
+        with torchserve(slow_store, work / "ts-rollout-slow", None) as (url, ports, pid), \
+                ui_in_front(ports, work / "ui-rollout-slow") as (ui_url, ui_pid):
+            wait_candidate_ready(ports.urls()["management"])
+            measured = Measured(ui_url, work / "ui-rollout-slow" / "rollout" / "routing.json", [pid, ui_pid],
+                                texts, args.duration, cpu_seconds)
+            measured.run("warm-up", Routing(), max(levels))
+            measured.rows.clear()
+            measured.run(f"primary only, slow-candidate server, {max(levels)} clients", Routing(), max(levels))
+            measured.run(f"shadow, slower candidate (fp32), {max(levels)} clients", shadow, max(levels))
+            rows += measured.rows
+    return rows
+
+
+def ratios(rows: list[dict]) -> dict:
+    """Shadow against primary-only per level, averaged over the rounds; and the misbehaving candidates."""
+    out = {}
+    levels = sorted({row["concurrency"] for row in rows if row["scenario"].startswith("primary only, ")
+                     and "round" in row["scenario"]})
+    for level in levels:
+        def mean(mode, key):
+            values = [row[key] for row in rows if row["scenario"].startswith(f"{mode}, {level} clients, round")
+                      and row.get(key)]
+            return sum(values) / len(values) if values else None
+        for key, label in (("texts_per_s", "texts/s"), ("p50_ms", "p50"), ("p95_ms", "p95")):
+            shadow, primary = mean("shadow", key), mean("primary only", key)
+            if shadow and primary:
+                out[f"shadow / primary only, {level} clients ({label})"] = round(shadow / primary, 2)
+    by = {row["scenario"]: row for row in rows}
+    top = max(levels) if levels else None
+    baseline = [row for row in rows if row["scenario"].startswith(f"primary only, {top} clients, round")]
+    failing = by.get(f"shadow, failing candidate, {top} clients")
+    if failing and baseline:
+        out[f"failing candidate / primary only, {top} clients (p95)"] = round(
+            failing["p95_ms"] / (sum(r["p95_ms"] for r in baseline) / len(baseline)), 2)
+    slow, slow_base = by.get(f"shadow, slower candidate (fp32), {top} clients"), \
+        by.get(f"primary only, slow-candidate server, {top} clients")
+    if slow and slow_base:
+        out[f"slower candidate / primary only, {top} clients (texts/s)"] = round(
+            slow["texts_per_s"] / slow_base["texts_per_s"], 2)
+        out[f"slower candidate / primary only, {top} clients (p95)"] = round(slow["p95_ms"] / slow_base["p95_ms"], 2)
+    return out
+
+
+def markdown(rows: list[dict], ratios_: dict) -> list[str]:
+    lines = ["", "Shadow scoring's cost to the primary (same TorchServe and UI, routing switched round by round):", "",
+             "| scenario | texts/s | p50 ms | p95 ms | errors | compared | dropped | failed |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| {r['scenario']} | {r['texts_per_s']} | {r['p50_ms']} | {r['p95_ms']} | {r['errors']} | "
+              f"{r['compared_agree'] + r['compared_disagree']} | {r['compared_dropped']} | {r['compared_failed']} |"
+              for r in rows]
+    if ratios_:
+        lines += ["", "| ratio | value |", "|---|---:|"] + [f"| {k} | {v} |" for k, v in ratios_.items()]
+    return lines
