@@ -115,6 +115,10 @@ def run(run_dir, model_store, timeout):
     click.echo(f"ready in {seconds:.0f} s; logs in {stack.logs}\n")
     for name, url in stack.urls().items():
         click.echo(f"{name + ':':23s}{url}")
+    from .torchserve_process import CANDIDATE_ARCHIVE, archive_version
+    if (stack.model_store / CANDIDATE_ARCHIVE).exists():
+        click.echo(f"{'Candidate version:':23s}{archive_version(stack.model_store / CANDIDATE_ARCHIVE)} "
+                   "(loading beside the primary; make rollout ROLLOUT=status)")
     click.echo("Stop with: make stop")
 
 

@@ -3,7 +3,9 @@
     toxmon metrics-report --prometheus http://127.0.0.1:9090 --last 10m --output report.png
     toxmon metrics-report --start 2026-11-22T03:00:00Z --end 2026-11-22T03:10:00Z ...
 
-Six panels: request rate, latency percentiles, errors, CPU, memory, batch size.
+Six panels: request rate, latency percentiles, errors, CPU, memory, batch size; or, with
+--dashboard-row, the panels of one row of the Grafana dashboard, drawn from its own queries
+(no Grafana runs here: this is how docs/rollout-panels.png is made).
 The rate window comes from the scrape interval Prometheus really uses (at
 least 4x it, as Grafana's $__rate_interval): a window shorter than two scrapes
 holds one sample and draws nothing. Longer runs get a wider window, so a
@@ -32,6 +34,37 @@ class Panel:
     title: str
     unit: str
     queries: dict  # legend -> PromQL with {w} for the rate window
+    every_series: bool = False  # draw each series of a query (legend: Grafana's {{label}} format)
+
+
+DASHBOARD = Path("monitoring") / "grafana" / "dashboards" / "toxicity-overview.json"  # in the checkout
+UNITS = {"reqps": "requests/s", "s": "seconds", "percentunit": "fraction", "short": "count", "percent": "%"}
+
+
+def dashboard_panels(row_title: str, dashboard: Path | None = None) -> list[Panel]:
+    """The panels of the dashboard row whose title starts with `row_title`, with their queries."""
+    from .checkout import root
+    dashboard = dashboard or root() / DASHBOARD
+    panels, taken, found = json.loads(dashboard.read_text())["panels"], [], False
+    for panel in panels:
+        if panel["type"] == "row":
+            if found:
+                break
+            found = panel["title"].startswith(row_title)
+            continue
+        if found:
+            unit = panel["fieldConfig"]["defaults"].get("unit", "")
+            queries = {target.get("legendFormat") or target["refId"]:
+                       target["expr"].replace("$instance", ".+").replace("[5m]", "[{w}]")
+                       for target in panel["targets"]}
+            taken.append(Panel(panel["title"], UNITS.get(unit, unit), queries, every_series=True))
+    if not taken:
+        raise RuntimeError(f"no dashboard row titled {row_title!r} with panels in {dashboard.name}")
+    return taken
+
+
+def series_legend(template: str, labels: dict) -> str:
+    return re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda match: labels.get(match.group(1), ""), template)
 
 
 SCORING = 'endpoint=~"/|/api/v1/toxicity", method="POST"'
@@ -95,22 +128,28 @@ def query_range(prometheus: str, expr: str, start: float, end: float, step: floa
     return body["data"]["result"]
 
 
-def render(prometheus: str, start: float, end: float, output: Path, title: str) -> dict:
+def render(prometheus: str, start: float, end: float, output: Path, title: str,
+           panels: list[Panel] = PANELS) -> dict:
     """Draw the report; return how many points each panel line got (empty lines are named)."""
     span = end - start
     step = max(1.0, span / 300)
     scrape = scrape_interval_seconds(prometheus)
     window = rate_window(span, step, scrape)
-    figure, axes = plt.subplots(3, 2, figsize=(14, 11), sharex=True)
+    rows = (len(panels) + 1) // 2
+    figure, axes = plt.subplots(rows, 2, figsize=(14, 3.7 * rows), sharex=True, squeeze=False)
     points = {}
-    for axis, panel in zip(axes.flat, PANELS):
+    for axis, panel in zip(axes.flat, panels):
         for legend, template in panel.queries.items():
             series = query_range(prometheus, template.replace("{w}", window), start, end, step)
-            values = [(float(t), float(v)) for s in series[:1] for t, v in s["values"] if v not in ("NaN", "+Inf")]
-            points[f"{panel.title}: {legend}"] = len(values)
-            if values:
-                times = [datetime.datetime.fromtimestamp(t, datetime.timezone.utc) for t, _ in values]
-                axis.plot(times, [v for _, v in values], label=legend, linewidth=1.6)
+            drawn = series[:8] if panel.every_series else series[:1]
+            points[f"{panel.title}: {legend}"] = 0
+            for one in drawn:
+                values = [(float(t), float(v)) for t, v in one["values"] if v not in ("NaN", "+Inf")]
+                points[f"{panel.title}: {legend}"] += len(values)
+                if values:
+                    times = [datetime.datetime.fromtimestamp(t, datetime.timezone.utc) for t, _ in values]
+                    label = series_legend(legend, one["metric"]) if panel.every_series else legend
+                    axis.plot(times, [v for _, v in values], label=label, linewidth=1.6)
         axis.set_title(panel.title, fontsize=12, loc="left")
         axis.set_ylabel(panel.unit)
         axis.grid(alpha=0.3)
@@ -121,6 +160,8 @@ def render(prometheus: str, start: float, end: float, output: Path, title: str) 
     started = datetime.datetime.fromtimestamp(start, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     figure.suptitle(f"{title}\n{started}, {span / 60:.1f} min, scrape every {scrape:g} s, rate window {window}",
                     fontsize=13)
+    for axis in list(axes.flat)[len(panels):]:
+        axis.set_visible(False)
     figure.autofmt_xdate()
     figure.tight_layout()
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -144,6 +185,8 @@ def main(argv=None) -> int:
     parser.add_argument("--last", type=parse_duration, help="instead of --start: this long before --end")
     parser.add_argument("--output", type=Path, default=Path("build/reports/metrics.png"))
     parser.add_argument("--title", default="Toxicity Monitor under load")
+    parser.add_argument("--dashboard-row", metavar="TITLE",
+                        help="draw the panels of this row of the Grafana dashboard instead (e.g. Rollout)")
     args = parser.parse_args(argv)
     end = parse_time(args.end) if args.end else datetime.datetime.now().timestamp()
     if args.start:
@@ -153,7 +196,8 @@ def main(argv=None) -> int:
     else:
         parser.error("give --start or --last")
     try:
-        points = render(args.prometheus.rstrip("/"), start, end, args.output, args.title)
+        panels = dashboard_panels(args.dashboard_row) if args.dashboard_row else PANELS
+        points = render(args.prometheus.rstrip("/"), start, end, args.output, args.title, panels)
     except (requests.RequestException, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

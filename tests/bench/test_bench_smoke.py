@@ -59,6 +59,17 @@ def test_harness_writes_json_markdown_png_and_stops_its_servers(demo_model_dir, 
     assert scenarios["batch call x16 via the UI, 4 clients"]["texts_per_call"] == 16
     assert "grouped / padded, mixed lengths (texts/s)" in report["scenario_ratios"]
     assert "Serving paths of one handler" in (results / "latest.md").read_text()
+    # Shadow scoring's cost: the user is answered whatever the candidate does.
+    rollout = {row["scenario"]: row for row in report["rollout"]}
+    for level in (2, 8, 32):
+        for mode in ("primary only", "shadow"):
+            assert f"{mode}, {level} clients, round 1" in rollout
+    assert all(row["errors"] == 0 and row["texts_per_s"] > 0 for row in rollout.values()), rollout
+    assert rollout["shadow, 2 clients, round 1"]["compared_agree"] > 0
+    assert rollout["primary only, 2 clients, round 1"]["compared_agree"] == 0
+    assert rollout["shadow, failing candidate, 2 clients"]["compared_failed"] > 0
+    assert "shadow / primary only, 32 clients (p95)" in report["rollout_ratios"]
+    assert "Shadow scoring's cost to the primary" in (results / "latest.md").read_text()
     assert (results / "latest.png").read_bytes()[:4] == b"\x89PNG"
     assert processes_working_in(work) == [], "the harness left servers running"
 

@@ -83,3 +83,24 @@ def test_all_targets_up_and_no_alert_firing_or_pending(monitored_stack):
     alerts = query(monitored_stack.prometheus, 'ALERTS{alertname!~"CPUVeryHigh|MemoryAboutToRunOut|DiskFillingUp"}')
     assert alerts == [], [a["metric"] for a in alerts]
     assert query(monitored_stack.prometheus, "prometheus_rule_evaluation_failures_total > 0") == []
+
+
+def test_the_rollout_row_is_drawn_from_the_dashboards_own_queries(monitored_stack, tmp_path):
+    """How the README's picture of the rollout panels is made: every line has data."""
+    import subprocess
+    from support.servers import TOXMON
+    output = tmp_path / "rollout.png"
+    result = subprocess.run([TOXMON, "metrics-report", "--prometheus", f"http://127.0.0.1:{monitored_stack.prometheus}",
+                             "--last", "2m", "--dashboard-row", "Rollout", "--output", str(output)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    points = json.loads(result.stdout)["points"]
+    assert {name.split(":")[0] for name in points} == {"Calls per version", "Latency per version (p95)",
+                                                       "Disagreement rate", "Score difference by label (p95)",
+                                                       "Disagreements by label and direction",
+                                                       "Comparisons by outcome and routing mode"}
+    assert output.read_bytes()[:4] == b"\x89PNG"
+    unknown = subprocess.run([TOXMON, "metrics-report", "--prometheus", f"http://127.0.0.1:{monitored_stack.prometheus}",
+                              "--last", "2m", "--dashboard-row", "No such row", "--output", str(output)],
+                             capture_output=True, text=True, timeout=120)
+    assert unknown.returncode == 1 and "no dashboard row" in unknown.stderr

@@ -97,7 +97,8 @@ def run(args, precision: str, texts: list[str], torchserve, ui_in_front, cpu_sec
         # A candidate that fails every call: no worker left (TorchServe answers 503 at once).
         scale = f"{ports.urls()['management']}/models/{torchserve_process.MODEL_NAME}/{CANDIDATE_VERSION}"
         requests.put(scale, params={"min_worker": 0, "max_worker": 0, "synchronous": "true"}, timeout=120)
-        measured.run(f"shadow, failing candidate, {max(levels)} clients", shadow, max(levels))
+        for level in (min(levels), max(levels)):
+            measured.run(f"shadow, failing candidate, {level} clients", shadow, level)
         rows = measured.rows
     if precision != "fp32":
         slow_store = build_store(args.model_dir, work / "store-rollout-slow", precision, "fp32")
@@ -108,8 +109,9 @@ def run(args, precision: str, texts: list[str], torchserve, ui_in_front, cpu_sec
                                 texts, args.duration, cpu_seconds)
             measured.run("warm-up", Routing(), max(levels))
             measured.rows.clear()
-            measured.run(f"primary only, slow-candidate server, {max(levels)} clients", Routing(), max(levels))
-            measured.run(f"shadow, slower candidate (fp32), {max(levels)} clients", shadow, max(levels))
+            for level in (min(levels), max(levels)):
+                measured.run(f"primary only, slow-candidate server, {level} clients", Routing(), level)
+                measured.run(f"shadow, slower candidate (fp32), {level} clients", shadow, level)
             rows += measured.rows
     return rows
 
@@ -129,18 +131,19 @@ def ratios(rows: list[dict]) -> dict:
             if shadow and primary:
                 out[f"shadow / primary only, {level} clients ({label})"] = round(shadow / primary, 2)
     by = {row["scenario"]: row for row in rows}
-    top = max(levels) if levels else None
-    baseline = [row for row in rows if row["scenario"].startswith(f"primary only, {top} clients, round")]
-    failing = by.get(f"shadow, failing candidate, {top} clients")
-    if failing and baseline:
-        out[f"failing candidate / primary only, {top} clients (p95)"] = round(
-            failing["p95_ms"] / (sum(r["p95_ms"] for r in baseline) / len(baseline)), 2)
-    slow, slow_base = by.get(f"shadow, slower candidate (fp32), {top} clients"), \
-        by.get(f"primary only, slow-candidate server, {top} clients")
-    if slow and slow_base:
-        out[f"slower candidate / primary only, {top} clients (texts/s)"] = round(
-            slow["texts_per_s"] / slow_base["texts_per_s"], 2)
-        out[f"slower candidate / primary only, {top} clients (p95)"] = round(slow["p95_ms"] / slow_base["p95_ms"], 2)
+    for level in levels:
+        baseline = [row for row in rows if row["scenario"].startswith(f"primary only, {level} clients, round")]
+        failing = by.get(f"shadow, failing candidate, {level} clients")
+        if failing and baseline:
+            out[f"failing candidate / primary only, {level} clients (p95)"] = round(
+                failing["p95_ms"] / (sum(r["p95_ms"] for r in baseline) / len(baseline)), 2)
+        slow, slow_base = by.get(f"shadow, slower candidate (fp32), {level} clients"), \
+            by.get(f"primary only, slow-candidate server, {level} clients")
+        if slow and slow_base:
+            out[f"slower candidate / primary only, {level} clients (texts/s)"] = round(
+                slow["texts_per_s"] / slow_base["texts_per_s"], 2)
+            out[f"slower candidate / primary only, {level} clients (p95)"] = round(
+                slow["p95_ms"] / slow_base["p95_ms"], 2)
     return out
 
 
