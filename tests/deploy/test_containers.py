@@ -55,10 +55,24 @@ def test_ui_image_has_no_torch():
     assert "requirements.txt" in (ROOT / "ui" / "Dockerfile").read_text()
 
 
-def test_compose_file_matches_the_compose_specification():
+@pytest.mark.parametrize("name", ["docker-compose.yml", "docker-compose.candidate.yml"])
+def test_compose_files_match_the_compose_specification(name):
     result = subprocess.run([str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.compose-spec",
-                             str(ROOT / "docker-compose.yml")], capture_output=True, text=True, timeout=120)
+                             str(ROOT / name)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_candidate_override_mounts_one_archive_where_the_entrypoint_looks():
+    override = yaml.safe_load((ROOT / "docker-compose.candidate.yml").read_text())
+    assert set(override["services"]) == {"torchserve"}
+    [mount] = override["services"]["torchserve"]["volumes"]
+    source, target, mode = mount.rsplit(":", 2)
+    assert target == "/home/model-server/model-store/toxic-bert-candidate.mar" and mode == "ro"
+    assert source == "${CANDIDATE_ARCHIVE:-./model-store/toxic-bert-candidate.mar}"
+    assert "$MODEL_STORE/toxic-bert-candidate.mar" in (ROOT / "handler" / "torchserve-entrypoint.sh").read_text()
+    ui = COMPOSE["services"]["ui"]
+    assert ui["environment"]["ROUTING_FILE"].startswith("/var/lib/toxicity-monitor/")
+    assert "rollout-data:/var/lib/toxicity-monitor" in ui["volumes"]
 
 
 def test_every_service_has_healthcheck_restart_and_limits():
