@@ -45,10 +45,18 @@ def test_a_canary_the_candidate_cannot_answer_falls_back_to_the_primary(routed, 
     client, switch, service = routed
     switch(Routing("canary", "2.0", 100))
     fake_torchserve.version_modes["2.0"] = "status:503"
+    before = client.get("/metrics").get_data(as_text=True)
     answer = client.post("/api/v1/toxicity", json={"texts": ["you idiot", "hi"]})
     assert answer.status_code == 200 and answer.get_json()["model_version"] == "9.9"
     assert versions_seen(fake_torchserve)[:2] == ["2.0", "default"]
     assert service.comparer.wait_idle(10)
+    after = client.get("/metrics").get_data(as_text=True)
+    failed = {"version": "2.0", "role": "candidate", "purpose": "answer", "outcome": "model_unavailable"}
+    assert metric_sum(after, "toxicity_ui_version_calls_total", **failed) - \
+        metric_sum(before, "toxicity_ui_version_calls_total", **failed) == 1
+    routed = {"mode": "canary", "role": "primary"}
+    assert metric_sum(after, "toxicity_ui_rollout_routed_total", **routed) - \
+        metric_sum(before, "toxicity_ui_rollout_routed_total", **routed) == 1
 
 
 def test_a_candidate_refusing_the_text_is_the_users_answer_in_canary(routed, fake_torchserve):

@@ -35,14 +35,24 @@ def build_store(model_dir, store, precision: str, candidate_precision: str):
 
 
 def comparisons(ui_base: str) -> dict:
+    """The UI's comparison counters by outcome, and "queued": comparisons not yet done."""
     from prometheus_client.parser import text_string_to_metric_families
     text = requests.get(f"{ui_base}/metrics", timeout=10).text
-    counts = dict.fromkeys(OUTCOMES, 0)
+    counts = dict.fromkeys((*OUTCOMES, "queued"), 0)
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             if sample.name == "toxicity_ui_rollout_comparisons_total":
                 counts[sample.labels["outcome"]] += int(sample.value)
+            elif sample.name == "toxicity_ui_rollout_queue_depth":
+                counts["queued"] += int(sample.value)
     return counts
+
+
+def wait_queue_empty(ui_base: str, timeout: float = 180) -> None:
+    """Comparisons left over from a shadow run would load the next run's candidate."""
+    deadline = time.monotonic() + timeout
+    while comparisons(ui_base)["queued"] and time.monotonic() < deadline:
+        time.sleep(0.5)
 
 
 def wait_candidate_ready(management_url: str, timeout: float = 300) -> None:
@@ -68,6 +78,7 @@ class Measured:
     def run(self, name: str, routing: Routing, concurrency: int) -> dict:
         write_routing_file(str(self.routing_file), routing)
         time.sleep(1.5)  # every UI worker re-reads the routing file within a second
+        wait_queue_empty(self.base)
         before = comparisons(self.base)
         row = measure_texts(name, self.ui_url, self.pgids, self.texts, concurrency, 1, self.duration,
                             self.cpu_seconds)

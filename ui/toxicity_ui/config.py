@@ -50,7 +50,7 @@ class Settings:
     rollout_compare_timeout_seconds: float = 10.0
     # Comparisons are shed while a worker process has more user calls than this in flight
     # (0: only when the queue is full); docs/rollouts.md has the measurements.
-    rollout_shed_above_in_flight: int = 2
+    rollout_shed_above_in_flight: int = 1
     secret_key: str = ""
     app_version: str = VERSION
 

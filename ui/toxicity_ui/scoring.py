@@ -10,7 +10,7 @@ import time
 from . import metrics
 from .background_compare import CompareJob
 from .errors import ApiError, invalid_text, model_server_error, too_long_for_model_server
-from .routing import PRIMARY_ONLY
+from .routing import Route
 from .services import services
 
 # A canary call the candidate cannot take (not loaded, no worker, a broken answer) goes to
@@ -71,12 +71,12 @@ def _predict(texts: list[str], many: bool, explain: bool, client: str):
             except ApiError as error:
                 if route.answered_by != "candidate" or error.code not in FALL_BACK_ON:
                     raise
-                metrics.VERSION_CALLS.labels(version=route.candidate, role="candidate", purpose="answer",
-                                             outcome=error.code).inc()
-                route = PRIMARY_ONLY
+                _count_failure(route, error)
+                route = Route(route.mode, "primary", route.candidate, compare=False)
                 prediction = _ask(texts, many, explain, None)
     except ApiError as error:
         metrics.MODEL_SERVER_SECONDS.labels(outcome=error.code).observe(time.perf_counter() - started)
+        _count_failure(route, error)
         raise
     metrics.MODEL_SERVER_SECONDS.labels(outcome="ok").observe(prediction.seconds)
     metrics.ROUTED.labels(mode=route.mode, role=route.answered_by).inc()
@@ -85,6 +85,11 @@ def _predict(texts: list[str], many: bool, explain: bool, client: str):
     if route.compare:
         service.comparer.submit(CompareJob(route, texts, many, prediction))
     return prediction
+
+
+def _count_failure(route: Route, error: ApiError) -> None:
+    metrics.VERSION_CALLS.labels(version=route.answer_version or "default", role=route.answered_by,
+                                 purpose="answer", outcome=error.code).inc()
 
 
 def _ask(texts: list[str], many: bool, explain: bool, version: str | None):
