@@ -115,7 +115,7 @@ def test_a_stricter_candidate_in_shadow_is_counted_and_its_texts_kept(routed, fa
     assert {row["text"] for row in kept} == {"that is dumb", "hi there", "threat-free"}
 
 
-@pytest.mark.parametrize("client_id", ["x" * 129, "tab\there"])
+@pytest.mark.parametrize("client_id", ["x" * 129, "tab\there", "caf\u00e9"])
 def test_a_bad_client_id_is_refused_clearly(ui, fake_torchserve, client_id):
     answer = ui.post("/api/v1/toxicity", json={"text": "hi"}, headers={"X-Client-Id": client_id})
     assert answer.status_code == 400
@@ -142,3 +142,8 @@ def test_a_candidate_in_a_torchserve_of_its_own_is_asked_there(ui_settings, fake
         assert answer.get_json()["model_version"] == "9.9"
         assert app.extensions[EXTENSION].comparer.wait_idle(10)
         assert versions_seen(fake_torchserve) == ["default"] and versions_seen(candidate) == ["2.0"]
+
+
+def test_an_empty_client_id_is_no_client_id(ui, fake_torchserve):
+    answer = ui.post("/api/v1/toxicity", json={"text": "hi"}, headers={"X-Client-Id": ""})
+    assert answer.status_code == 200
