@@ -98,16 +98,16 @@ def archive_version(path: Path) -> str:
         raise ValueError(f"{path}: not a readable TorchServe archive ({error})") from None
 
 
-def archives(model_store: Path, primary: str = PRIMARY_ARCHIVE) -> list[str]:
+def archives(model_store: Path) -> list[str]:
     """The primary archive, then the candidate when the store holds one.
 
     TorchServe serves both as versions of toxic-bert and makes the first one loaded the
     default; two archives of the same version would stop it at start, so that is refused here.
     """
-    loaded = [primary]
+    loaded = [PRIMARY_ARCHIVE]
     candidate = model_store / CANDIDATE_ARCHIVE
-    if candidate.exists() and (model_store / primary).exists():
-        primary_version, candidate_version = archive_version(model_store / primary), archive_version(candidate)
+    if candidate.exists() and (model_store / PRIMARY_ARCHIVE).exists():
+        primary_version, candidate_version = archive_version(model_store / PRIMARY_ARCHIVE), archive_version(candidate)
         if primary_version == candidate_version:
             raise ValueError(f"{candidate} has the primary's version {primary_version}: "
                              "rebuild the candidate with another --version")
@@ -115,16 +115,17 @@ def archives(model_store: Path, primary: str = PRIMARY_ARCHIVE) -> list[str]:
     return loaded
 
 
-def command(model_store: Path, archive: str | list[str] = PRIMARY_ARCHIVE, config: Path | None = None) -> list[str]:
+def command(model_store: Path, archive: str | list[str] | None = None, config: Path | None = None) -> list[str]:
+    """archive: the archives to serve; default: the primary and the candidate when there is one."""
     torchserve = Path(sys.executable).parent / "torchserve"
-    names = [archive] if isinstance(archive, str) else archive
+    names = archives(model_store) if archive is None else [archive] if isinstance(archive, str) else archive
     return [str(torchserve), "--start", "--foreground", "--ncs", "--disable-token-auth",
             "--ts-config", str(config or config_file()), "--model-store", str(model_store),
             "--models", *(f"{MODEL_NAME}={name}" for name in names)]
 
 
 def start(run_dir: Path, model_store: Path, ports: Ports, settings: dict | None = None,
-          archive: str | list[str] = PRIMARY_ARCHIVE, config: Path | None = None) -> subprocess.Popen:
+          archive: str | list[str] | None = None, config: Path | None = None) -> subprocess.Popen:
     """Start TorchServe in the foreground of a new process group (stoppable as a whole)."""
     run_dir, model_store = run_dir.resolve(), model_store.resolve()
     for sub in ("logs", "tmp"):
@@ -136,19 +137,21 @@ def start(run_dir: Path, model_store: Path, ports: Ports, settings: dict | None 
                             start_new_session=True)
 
 
-def model_status(management_url: str, timeout: float = 2.0) -> dict | None:
-    """The management API's view of the model, or None when it is not reachable."""
+def model_status(management_url: str, timeout: float = 2.0, version: str | None = None) -> dict | None:
+    """The management API's view of the model (its default version, or `version`), or None
+    when it is not reachable."""
+    path = f"/models/{MODEL_NAME}" + (f"/{version}" if version else "")
     try:
-        with urllib.request.urlopen(f"{management_url}/models/{MODEL_NAME}", timeout=timeout) as reply:
+        with urllib.request.urlopen(f"{management_url}{path}", timeout=timeout) as reply:
             return json.loads(reply.read())[0]
     except (urllib.error.URLError, OSError, ValueError, IndexError):
         return None
 
 
-def is_ready(management_url: str) -> bool:
+def is_ready(management_url: str, version: str | None = None) -> bool:
     """The readiness check everything shares: /ping says Healthy before the worker
     loads; a READY worker is the real signal."""
-    status = model_status(management_url)
+    status = model_status(management_url, version=version)
     return bool(status) and any(w.get("status") == "READY" for w in status.get("workers", []))
 
 
@@ -165,8 +168,9 @@ def load_failure(log: Path) -> str | None:
 
 
 def wait_ready(management_url: str, timeout: float, process: subprocess.Popen | None = None,
-               log: Path | None = None) -> float:
-    """Block until a worker is READY; return the seconds it took."""
+               log: Path | None = None, version: str | None = None) -> float:
+    """Block until a worker (of the default version, or of `version`) is READY; return the
+    seconds it took."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if process is not None and process.poll() is not None:
@@ -174,10 +178,10 @@ def wait_ready(management_url: str, timeout: float, process: subprocess.Popen | 
         failure = load_failure(log) if log else None
         if failure:
             raise RuntimeError(f"the model failed to load: {failure}")
-        if is_ready(management_url):
+        if is_ready(management_url, version):
             return time.monotonic() - started
         time.sleep(0.5)
-    raise TimeoutError(f"model {MODEL_NAME} not READY after {timeout:.0f} s")
+    raise TimeoutError(f"model {MODEL_NAME}{' ' + version if version else ''} not READY after {timeout:.0f} s")
 
 
 def stop(process: subprocess.Popen, timeout: float = 20.0) -> None:

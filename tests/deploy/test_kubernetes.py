@@ -13,13 +13,17 @@ BIN = Path(sys.executable).parent
 OVERLAYS = sorted(p.name for p in (ROOT / "deploy" / "k8s" / "overlays").iterdir())
 
 
-def render(overlay: str) -> list[dict]:
+def kustomize(path: str) -> list[dict]:
+    """The documents of a kustomization under the repository root."""
     # Default load restrictions, as a user or ArgoCD renders it: no flag.
-    result = subprocess.run([str(BIN / "kubectl"), "kustomize",
-                             str(ROOT / "deploy" / "k8s" / "overlays" / overlay)],
+    result = subprocess.run([str(BIN / "kubectl"), "kustomize", str(ROOT / path)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+def render(overlay: str) -> list[dict]:
+    return kustomize(f"deploy/k8s/overlays/{overlay}")
 
 
 def by_kind(documents, kind):

@@ -10,19 +10,12 @@ import yaml
 
 from support.servers import ROOT
 from support.typescript_schema import key_tree, unknown_keys
-from test_kubernetes import BIN, by_kind, render
+from test_kubernetes import by_kind, kustomize, render
 from toxicity_ui.routing import Routing
 
 ISTIO = ROOT / "deploy" / "k8s" / "rollout" / "istio" / "virtual-service.yaml"
 NPM = ROOT / "build" / "npm"
 ISTIO_MODELS = NPM / "node_modules" / "@kubernetes-models" / "istio"
-
-
-def kustomize(path: str) -> list[dict]:
-    result = subprocess.run([str(BIN / "kubectl"), "kustomize", str(ROOT / path)],
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
 
 def env_of(container) -> dict:

@@ -16,6 +16,7 @@ import requests
 
 from support.http import metric_sum, scrape
 from support.servers import CANDIDATE_VERSION, TOXMON, running_torchserve, running_ui
+from toxmon import torchserve_process
 from toxicity_ui.policy import Policy
 from toxicity_ui.routing import Routing, in_canary
 
@@ -33,8 +34,7 @@ def stack(demo_store, tmp_path_factory):
     with running_torchserve(demo_store, run_dir / "torchserve") as torchserve, \
             running_ui(torchserve.ports, run_dir / "ui") as ui:
         # Ready means the primary's worker; the candidate's loads beside it.
-        assert wait_for(lambda: all(any(w["status"] == "READY" for w in item["workers"]) for item in requests.get(
-            f"{torchserve.management_url}/models/toxic-bert/all", timeout=10).json()), timeout=120)
+        torchserve_process.wait_ready(torchserve.management_url, 120, version=CANDIDATE_VERSION)
         env = {**os.environ, "TORCHSERVE_MANAGEMENT_URL": torchserve.management_url,
                "ROUTING_FILE": str(run_dir / "ui" / "rollout" / "routing.json"), "TOXMON_URL": ui.url}
         yield torchserve, ui, env

@@ -53,9 +53,7 @@ def running_torchserve(model_store: Path, run_dir: Path, settings: dict | None =
                        timeout: float = 240, ports: torchserve_process.Ports | None = None):
     """A TorchServe serving toxic-bert from `model_store`, stopped on exit even on failure."""
     ports = ports or free_torchserve_ports()
-    # The primary archive, and the rollout candidate when the store holds one.
-    process = torchserve_process.start(run_dir, model_store, ports, settings,
-                                       archive=torchserve_process.archives(model_store))
+    process = torchserve_process.start(run_dir, model_store, ports, settings)
     server = None
     try:
         seconds = torchserve_process.wait_ready(ports.urls()["management"], timeout, process,

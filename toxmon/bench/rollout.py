@@ -15,6 +15,7 @@ import time
 
 import requests
 
+from toxicity_ui.rollout import ui_agreement
 from toxicity_ui.routing import Routing, write_routing_file
 
 from .. import archive, torchserve_process
@@ -36,16 +37,10 @@ def build_store(model_dir, store, precision: str, candidate_precision: str):
 
 def comparisons(ui_base: str) -> dict:
     """The UI's comparison counters by outcome, and "queued": comparisons not yet done."""
-    from prometheus_client.parser import text_string_to_metric_families
-    text = requests.get(f"{ui_base}/metrics", timeout=10).text
-    counts = dict.fromkeys((*OUTCOMES, "queued"), 0)
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == "toxicity_ui_rollout_comparisons_total":
-                counts[sample.labels["outcome"]] += int(sample.value)
-            elif sample.name == "toxicity_ui_rollout_queue_depth":
-                counts["queued"] += int(sample.value)
-    return counts
+    summary = ui_agreement(ui_base)
+    if summary is None:
+        raise RuntimeError(f"the UI's metrics at {ui_base} cannot be read")
+    return {**dict.fromkeys(OUTCOMES, 0), **summary["comparisons"], "queued": summary["queued"]}
 
 
 def wait_queue_empty(ui_base: str, timeout: float = 180) -> None:
@@ -53,17 +48,6 @@ def wait_queue_empty(ui_base: str, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while comparisons(ui_base)["queued"] and time.monotonic() < deadline:
         time.sleep(0.5)
-
-
-def wait_candidate_ready(management_url: str, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        reply = requests.get(f"{management_url}/models/{torchserve_process.MODEL_NAME}/{CANDIDATE_VERSION}",
-                             timeout=10)
-        if reply.ok and any(w.get("status") == "READY" for w in reply.json()[0].get("workers", [])):
-            return
-        time.sleep(0.5)
-    raise TimeoutError("the candidate version has no READY worker")
 
 
 class Measured:
@@ -96,7 +80,7 @@ def run(args, precision: str, texts: list[str], torchserve, ui_in_front, cpu_sec
     shadow = Routing("shadow", CANDIDATE_VERSION)
     with torchserve(store, work / "ts-rollout", None) as (url, ports, pid), \
             ui_in_front(ports, work / "ui-rollout") as (ui_url, ui_pid):
-        wait_candidate_ready(ports.urls()["management"])
+        torchserve_process.wait_ready(ports.urls()["management"], 300, version=CANDIDATE_VERSION)
         routing_file = work / "ui-rollout" / "rollout" / "routing.json"
         measured = Measured(ui_url, routing_file, [pid, ui_pid], texts, args.duration, cpu_seconds)
         measured.run("warm-up", shadow, max(levels))
@@ -115,7 +99,7 @@ def run(args, precision: str, texts: list[str], torchserve, ui_in_front, cpu_sec
         slow_store = build_store(args.model_dir, work / "store-rollout-slow", precision, "fp32")
         with torchserve(slow_store, work / "ts-rollout-slow", None) as (url, ports, pid), \
                 ui_in_front(ports, work / "ui-rollout-slow") as (ui_url, ui_pid):
-            wait_candidate_ready(ports.urls()["management"])
+            torchserve_process.wait_ready(ports.urls()["management"], 300, version=CANDIDATE_VERSION)
             measured = Measured(ui_url, work / "ui-rollout-slow" / "rollout" / "routing.json", [pid, ui_pid],
                                 texts, args.duration, cpu_seconds)
             measured.run("warm-up", Routing(), max(levels))

@@ -141,9 +141,7 @@ def naive_server(model_dir: Path, run_dir: Path):
 @contextlib.contextmanager
 def torchserve(model_store: Path, run_dir: Path, config: Path | None):
     ports = torchserve_process.Ports(*(free_port() for _ in range(5)))
-    # The primary, and a rollout's candidate when the store holds one (bench/rollout.py).
-    process = torchserve_process.start(run_dir, model_store, ports, config=config,
-                                       archive=torchserve_process.archives(model_store))
+    process = torchserve_process.start(run_dir, model_store, ports, config=config)
     try:
         torchserve_process.wait_ready(ports.urls()["management"], 300, process,
                                       run_dir.resolve() / "logs" / "console.log")

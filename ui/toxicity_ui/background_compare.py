@@ -110,8 +110,7 @@ class BackgroundComparer:
             else:
                 other = self.client.predict(job.texts[0], version=version, read_timeout=self.read_timeout)
         except ApiError as error:
-            metrics.VERSION_CALLS.labels(version=version or "default", role=role, purpose="compare",
-                                         outcome=error.code).inc()
+            metrics.record_version_failure(version, role, "compare", error.code)
             metrics.COMPARISONS.labels(outcome="failed").inc(len(job.texts))
             return
         metrics.record_version_call(other.model, role, "compare", other.seconds)

@@ -95,7 +95,8 @@ class Settings:
     def samples_file(self) -> str:
         if self.rollout_samples_file or not self.routing_file:
             return self.rollout_samples_file
-        return os.path.join(os.path.dirname(os.path.abspath(self.routing_file)), "disagreements.sqlite")
+        from .disagreement_samples import default_path
+        return default_path(self.routing_file)
 
     def replace(self, **changes) -> "Settings":
         values = {f.name: getattr(self, f.name) for f in fields(self)}

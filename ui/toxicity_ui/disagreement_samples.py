@@ -30,20 +30,29 @@ CREATE TABLE IF NOT EXISTS disagreements (
 """
 
 
+def default_path(routing_file: str) -> str:
+    """Where the samples go when not configured: next to the routing file."""
+    return os.path.join(os.path.dirname(os.path.abspath(routing_file)), "disagreements.sqlite")
+
+
 class DisagreementSamples:
     def __init__(self, path: str, max_samples: int = 200, retention_hours: float = 72.0):
         self.path = path
         self.max_samples = max_samples
         self.retention_seconds = retention_hours * 3600
+        self._schema_made = False
 
     @property
     def enabled(self) -> bool:
         return bool(self.path) and self.max_samples > 0 and self.retention_seconds > 0
 
     def _connect(self) -> sqlite3.Connection:
-        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        if not self._schema_made:  # once per store and process, not per sample
+            os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
         connection = sqlite3.connect(self.path, timeout=5)
-        connection.execute(SCHEMA)
+        if not self._schema_made:
+            connection.execute(SCHEMA)
+            self._schema_made = True
         return connection
 
     def add(self, mode: str, versions: dict, text: str, disagreements: dict,

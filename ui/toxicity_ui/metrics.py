@@ -101,6 +101,11 @@ def record_result(decision, text_length: int, windows: int, explained: bool) -> 
         EXPLAINED.inc()
 
 
+def record_version_failure(version: str | None, role: str, purpose: str, error_code: str) -> None:
+    """A call a model version failed; version None: TorchServe's default."""
+    VERSION_CALLS.labels(version=version or "default", role=role, purpose=purpose, outcome=error_code).inc()
+
+
 def record_version_call(model: dict, role: str, purpose: str, seconds: float) -> None:
     """A call a model version answered; model: the handler's description (its version)."""
     version = str(model.get("version", "unknown"))

@@ -14,7 +14,6 @@ within a second. It lives in the UI package so the UI image runs it too
 """
 
 import json
-import os
 import sys
 import time
 import urllib.error
@@ -22,7 +21,8 @@ import urllib.request
 
 import click
 
-from .disagreement_samples import DisagreementSamples
+from .config import Settings
+from .disagreement_samples import DisagreementSamples, default_path
 from .routing import Routing, RoutingError, read_routing_file, write_routing_file
 
 MODEL_NAME = "toxic-bert"
@@ -98,16 +98,20 @@ def _write(path: str, routing: Routing) -> None:
 
 
 def ui_agreement(ui_url: str) -> dict | None:
-    """The UI's rollout counters, summed over its workers; None when it cannot be read."""
+    """The UI's rollout counters, summed over its workers, and the comparisons still queued;
+    None when it cannot be read."""
     from prometheus_client.parser import text_string_to_metric_families
     try:
         with urllib.request.urlopen(f"{ui_url.rstrip('/')}/metrics", timeout=5) as reply:
             text = reply.read().decode()
     except (urllib.error.URLError, OSError):
         return None
-    summary = {"comparisons": {}, "disagreements": {}, "calls": {}}
+    summary = {"comparisons": {}, "disagreements": {}, "calls": {}, "queued": 0}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
+            if sample.name == "toxicity_ui_rollout_queue_depth":
+                summary["queued"] += int(sample.value)
+                continue
             if sample.name == "toxicity_ui_rollout_comparisons_total":
                 key, bucket = sample.labels["outcome"], "comparisons"
             elif sample.name == "toxicity_ui_rollout_disagreements_total":
@@ -226,12 +230,15 @@ def abort(routing_file):
 @_routing_option
 @click.option("--samples-file", envvar="ROLLOUT_SAMPLES_FILE",
               help="The UI's ROLLOUT_SAMPLES_FILE (default: disagreements.sqlite next to the routing file).")
+@click.option("--retention-hours", envvar="ROLLOUT_SAMPLE_RETENTION_HOURS", type=float, show_default=True,
+              default=Settings.rollout_sample_retention_hours,
+              help="Show nothing older (the UI's ROLLOUT_SAMPLE_RETENTION_HOURS).")
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-def samples(routing_file, samples_file, limit, as_json):
+def samples(routing_file, samples_file, retention_hours, limit, as_json):
     """Texts the versions disagreed on (kept for the retention the UI was given), newest first."""
-    path = samples_file or os.path.join(os.path.dirname(os.path.abspath(routing_file)), "disagreements.sqlite")
-    store = DisagreementSamples(path, retention_hours=float(os.environ.get("ROLLOUT_SAMPLE_RETENTION_HOURS", 72)))
+    path = samples_file or default_path(routing_file)
+    store = DisagreementSamples(path, retention_hours=retention_hours)
     rows = store.recent(limit)
     if not rows:
         click.echo(f"no disagreements kept in {path}", err=True)

@@ -71,12 +71,12 @@ def _predict(texts: list[str], many: bool, explain: bool, client: str):
             except ApiError as error:
                 if route.answered_by != "candidate" or error.code not in FALL_BACK_ON:
                     raise
-                _count_failure(route, error)
+                metrics.record_version_failure(route.answer_version, route.answered_by, "answer", error.code)
                 route = Route(route.mode, "primary", route.candidate, compare=False)
                 prediction = _ask(texts, many, explain, None)
     except ApiError as error:
         metrics.MODEL_SERVER_SECONDS.labels(outcome=error.code).observe(time.perf_counter() - started)
-        _count_failure(route, error)
+        metrics.record_version_failure(route.answer_version, route.answered_by, "answer", error.code)
         raise
     metrics.MODEL_SERVER_SECONDS.labels(outcome="ok").observe(prediction.seconds)
     metrics.ROUTED.labels(mode=route.mode, role=route.answered_by).inc()
@@ -85,11 +85,6 @@ def _predict(texts: list[str], many: bool, explain: bool, client: str):
     if route.compare:
         service.comparer.submit(CompareJob(route, texts, many, prediction))
     return prediction
-
-
-def _count_failure(route: Route, error: ApiError) -> None:
-    metrics.VERSION_CALLS.labels(version=route.answer_version or "default", role=route.answered_by,
-                                 purpose="answer", outcome=error.code).inc()
 
 
 def _ask(texts: list[str], many: bool, explain: bool, version: str | None):
