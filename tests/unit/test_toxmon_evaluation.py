@@ -71,12 +71,19 @@ def test_generalized_mean_lets_the_worst_subgroup_dominate():
 
 def test_final_score_weights_overall_and_bias_as_the_challenge_did():
     truth = np.array([1, 0, 1, 0, 1, 0], dtype=float)
-    scores = np.array([0.9, 0.2, 0.8, 0.3, 0.7, 0.6])
+    scores = np.array([0.9, 0.7, 0.6, 0.2, 0.8, 0.65])
     identities = [{"a"}, {"a"}, {"b"}, {"b"}, set(), set()]
     bias = bias_metrics(truth, scores, identities, 0.5)
-    means = bias["generalized_means"]
-    expected = 0.25 * bias["overall_auc"] + 0.75 * np.mean(list(means.values()))
-    assert bias["final_score"] == pytest.approx(expected)
+    # Overall: positives 0.9, 0.6, 0.8 against negatives 0.7, 0.2, 0.65: 3 + 1 + 3 of 9 pairs.
+    assert bias["overall_auc"] == pytest.approx(7 / 9)
+    # a: within 0.9 > 0.7 (1); its benign 0.7 against the background's toxic 0.6, 0.8 (1/2);
+    #    its toxic 0.9 against the background's benign 0.2, 0.65 (1).
+    # b: within 0.6 > 0.2 (1); benign 0.2 against 0.9, 0.8 (1); toxic 0.6 against 0.7, 0.65 (0).
+    assert bias["generalized_means"] == pytest.approx(
+        {"subgroup_auc": 1.0, "bpsn_auc": 16.5 ** -0.2, "bnsp_auc": 0.0})
+    # 0.25 x overall + 0.75 x the mean of the three means (1, 0.5708, 0).
+    assert bias["final_score"] == pytest.approx(0.25 * 7 / 9 + 0.25 * (1 + 16.5 ** -0.2))
+    assert bias["final_score"] == pytest.approx(0.5871, abs=1e-4)
 
 
 def test_calibration_error_is_zero_when_scores_are_the_positive_rate():

@@ -55,3 +55,54 @@ def test_metrics_have_the_right_types_and_labels(ui, fake_torchserve):
     assert delta(text, "toxicity_ui_text_length_characters_count") == 5
     assert metric_sum(text, "toxicity_ui_requests_in_progress", endpoint=endpoint) == 0
     assert 'le="0.01"' in text and 'le="10.0"' in text
+
+
+def test_series_known_in_advance_exist_at_zero_before_any_traffic(ui):
+    """A dashboard panel over a labelled counter says "No data" until the first increment:
+    the label values known in advance are there from the start."""
+    from toxicity_ui.errors import ERROR_CODES
+    from toxicity_ui.policy import LABELS
+    text = ui.get("/metrics").get_data(as_text=True)
+
+    def has(name, **labels):
+        import re
+        wanted = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
+        return any(",".join(sorted(re.findall(r'\w+="[^"]*"', match))) == wanted
+                   for match in re.findall(rf"^{name}\{{([^}}]*)\}}", text, re.M))
+    for code in ERROR_CODES:
+        assert has("toxicity_ui_exceptions_total", type=code), code
+    for decision in ("allow", "review", "block"):
+        assert has("toxicity_ui_decisions_total", decision=decision), decision
+    for label in LABELS:
+        assert has("toxicity_ui_decision_labels_total", decision="block", label=label), label
+        assert has("toxicity_ui_rollout_disagreements_total", label=label, direction="candidate_clears"), label
+        assert has("toxicity_ui_rollout_score_difference_count", label=label), label
+    for outcome in ("agree", "disagree", "failed", "dropped"):
+        assert has("toxicity_ui_rollout_comparisons_total", outcome=outcome), outcome
+
+
+def test_every_error_code_the_ui_can_answer_is_known_in_advance():
+    """ERROR_CODES is the list the series above are made from: no constructor may add a code
+    without it (read from the sources, so a new one is caught)."""
+    import re
+    from pathlib import Path
+    import toxicity_ui
+    from toxicity_ui.errors import ERROR_CODES
+    sources = "\n".join(path.read_text() for path in Path(toxicity_ui.__file__).parent.glob("*.py"))
+    raised = set(re.findall(r'ApiError\(\s*\d{3},\s*"(\w+)"', sources))
+    raised |= set(re.findall(r'EXCEPTIONS\.labels\(type="(\w+)"\)', sources))
+    assert raised and raised <= set(ERROR_CODES), raised - set(ERROR_CODES)
+
+
+def test_the_exposition_passes_promtool(ui, fake_torchserve, tmp_path):
+    """promtool is what Prometheus's own tooling says of an exposition: a family given twice
+    (a module-level metric and a scrape-time collector of one name) fails here."""
+    import shutil
+    import subprocess
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is installed by scripts/install-system-deps.sh"
+    ui.post("/api/v1/toxicity", json={"text": "you idiot"})
+    text = ui.get("/metrics").get_data(as_text=True)
+    result = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=30)
+    # promtool also gives advice (lint) about names; only errors make an invalid exposition.
+    assert "error" not in (result.stdout + result.stderr).lower(), result.stdout + result.stderr

@@ -1,6 +1,8 @@
 """The UI under each routing mode, against a stand-in TorchServe whose versions misbehave on cue:
 who answers, what the user sees when the candidate fails, and the client id's checks."""
 
+import time
+
 import pytest
 
 from support.http import metric_sum
@@ -9,16 +11,20 @@ from toxicity_ui.routing import Routing, in_canary, write_routing_file
 from toxicity_ui.services import EXTENSION
 
 
-@pytest.fixture
-def routed(ui_settings, tmp_path):
+def routed_app(settings, tmp_path):
     """An app whose routing file the test writes; the switch is seen on the next call."""
     path = tmp_path / "rollout" / "routing.json"
-    app = create_app(ui_settings.replace(routing_file=str(path)))
+    app = create_app(settings.replace(routing_file=str(path)))
     app.extensions[EXTENSION].routing.check_interval = 0
 
     def switch(routing: Routing):
         write_routing_file(str(path), routing)
     return app.test_client(), switch, app.extensions[EXTENSION]
+
+
+@pytest.fixture
+def routed(ui_settings, tmp_path):
+    return routed_app(ui_settings, tmp_path)
 
 
 def versions_seen(fake):
@@ -59,12 +65,25 @@ def test_a_canary_the_candidate_cannot_answer_falls_back_to_the_primary(routed, 
         metric_sum(before, "toxicity_ui_rollout_routed_total", **routed) == 1
 
 
-def test_a_candidate_refusing_the_text_is_the_users_answer_in_canary(routed, fake_torchserve):
+@pytest.mark.parametrize("status, code", [(413, "text_too_long"), (422, "invalid_text")])
+def test_a_candidate_refusing_the_text_is_the_users_answer_in_canary(routed, fake_torchserve, status, code):
+    """The text is the problem, not the version: the primary is not asked to score it again."""
+    client, switch, _ = routed
+    switch(Routing("canary", "2.0", 100))
+    fake_torchserve.version_modes["2.0"] = f"status:{status}"
+    answer = client.post("/api/v1/toxicity", json={"text": "hi"})
+    assert answer.status_code == status and answer.get_json()["error"]["code"] == code
+    assert versions_seen(fake_torchserve) == ["2.0"]
+
+
+def test_a_candidate_timing_out_in_canary_is_not_retried_on_the_primary(routed, fake_torchserve):
     client, switch, _ = routed
     switch(Routing("canary", "2.0", 100))
     fake_torchserve.version_modes["2.0"] = "status:504"
     answer = client.post("/api/v1/toxicity", json={"text": "hi"})
-    assert answer.status_code == 504  # a timeout is not retried on the primary: it would double the wait
+    assert answer.status_code == 504  # a retry on the primary would double the user's wait
+    assert answer.get_json()["error"]["code"] == "model_timeout"
+    assert versions_seen(fake_torchserve) == ["2.0"]
 
 
 def test_shadow_answers_from_the_primary_whatever_the_candidate_does(routed, fake_torchserve):
@@ -89,14 +108,28 @@ def test_shadow_answers_from_the_primary_whatever_the_candidate_does(routed, fak
     assert metric_sum(after, "toxicity_ui_rollout_mode", mode="shadow") == 1
 
 
-def test_a_slow_candidate_times_out_in_the_background_only(routed, fake_torchserve, ui_settings, tmp_path):
-    client, switch, service = routed
-    service.comparer.read_timeout = 0.2
+def test_a_slow_candidate_times_out_in_the_background_only(ui_settings, fake_torchserve, tmp_path):
+    """The candidate takes 4 s; the comparison gives up at its own 1.5 s timeout (the user's
+    calls may wait 10 s here), and the user waits for neither."""
+    client, switch, service = routed_app(ui_settings.replace(read_timeout_seconds=10.0), tmp_path)
+    service.comparer.read_timeout = 1.5
     switch(Routing("shadow", "2.0"))
-    fake_torchserve.version_modes["2.0"] = "slow:1"
+    fake_torchserve.version_modes["2.0"] = "slow:4"
+    before = client.get("/metrics").get_data(as_text=True)
+    started = time.monotonic()
     answer = client.post("/api/v1/toxicity", json={"text": "hi"})
-    assert answer.status_code == 200
+    answered = time.monotonic() - started
+    assert answer.status_code == 200 and answer.get_json()["model_version"] == "9.9"
     assert service.comparer.wait_idle(10)
+    compared = time.monotonic() - started
+    after = client.get("/metrics").get_data(as_text=True)
+    assert answered < 1.0, f"the user waited {answered:.1f} s for the candidate"
+    assert compared < 3.5, f"the comparison waited {compared:.1f} s: its timeout was not applied"
+    timed_out = {"version": "2.0", "role": "candidate", "purpose": "compare", "outcome": "model_timeout"}
+    assert metric_sum(after, "toxicity_ui_version_calls_total", **timed_out) - \
+        metric_sum(before, "toxicity_ui_version_calls_total", **timed_out) == 1
+    assert metric_sum(after, "toxicity_ui_rollout_comparisons_total", outcome="failed") - \
+        metric_sum(before, "toxicity_ui_rollout_comparisons_total", outcome="failed") == 1
 
 
 def test_a_stricter_candidate_in_shadow_is_counted_and_its_texts_kept(routed, fake_torchserve):
@@ -144,6 +177,15 @@ def test_a_candidate_in_a_torchserve_of_its_own_is_asked_there(ui_settings, fake
         assert versions_seen(fake_torchserve) == ["default"] and versions_seen(candidate) == ["2.0"]
 
 
-def test_an_empty_client_id_is_no_client_id(ui, fake_torchserve):
-    answer = ui.post("/api/v1/toxicity", json={"text": "hi"}, headers={"X-Client-Id": ""})
-    assert answer.status_code == 200
+def test_an_empty_client_id_is_no_client_id(routed, fake_torchserve):
+    """An empty X-Client-Id routes by the address, as no header does, not as a client named ''."""
+    client, switch, _ = routed
+    address, empty_name = "address:127.0.0.1", "id:"  # the test client's address
+    percent = next(p for p in range(1, 100) if in_canary(address, Routing("canary", "2.0", p))
+                   != in_canary(empty_name, Routing("canary", "2.0", p)))
+    switch(Routing("canary", "2.0", percent))
+    expected = "2.0" if in_canary(address, Routing("canary", "2.0", percent)) else "9.9"
+    without = client.post("/api/v1/toxicity", json={"text": "hi"})
+    empty = client.post("/api/v1/toxicity", json={"text": "hi"}, headers={"X-Client-Id": ""})
+    assert empty.status_code == without.status_code == 200
+    assert empty.get_json()["model_version"] == without.get_json()["model_version"] == expected

@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 
 from . import metrics
 
-DIRECTIONS = ("candidate_flags", "candidate_clears")
-
 
 @dataclass
 class Comparison:

@@ -99,6 +99,12 @@ def model_server_error(message: str) -> ApiError:
 # --- handlers --------------------------------------------------------------------------------
 
 HTTP_CODES = {413: "body_too_large", 404: "not_found", 405: "method_not_allowed"}
+# Every code an answer can carry (the constructors above, the handlers below): each has its
+# toxicity_ui_exceptions_total series from the start (tests/unit/test_ui_metrics.py keeps this whole).
+ERROR_CODES = ("invalid_json", "unsupported_media_type", "invalid_header", "empty_text", "invalid_text",
+               "text_too_long", "texts_too_long", "too_many_texts", "rate_limited", "overloaded",
+               "model_unavailable", "model_timeout", "model_server_error", "csrf", "http_error",
+               *HTTP_CODES.values())
 INTERNAL_MESSAGE = "Something went wrong on our side; the error was logged."
 
 
@@ -148,6 +154,7 @@ def _unexpected(error: Exception):
 
 
 def init_app(app) -> None:
+    metrics.init_known_series(ERROR_CODES)
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)

@@ -13,6 +13,8 @@ from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, 
                                generate_latest, multiprocess)
 from prometheus_client import REGISTRY
 
+from .policy import DECISIONS as DECISION_VALUES, LABELS
+
 if directory := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     # gunicorn's hook creates it; a process started without gunicorn (the alert log
     # receiver runs from the same image) must not crash on importing this package.
@@ -55,21 +57,41 @@ VERSION_SECONDS = Histogram("toxicity_ui_version_duration_seconds",
                             buckets=LATENCY_BUCKETS)
 ROUTED = Counter("toxicity_ui_rollout_routed_total", "Calls answered, by routing mode and the version's role",
                  ["mode", "role"])
+COMPARISON_OUTCOMES = ("agree", "disagree", "failed", "dropped")
 COMPARISONS = Counter("toxicity_ui_rollout_comparisons_total",
                       "Texts scored by both versions: agree, disagree; or not compared: failed, dropped",
                       ["outcome"])
 SCORE_DIFFERENCE = Histogram("toxicity_ui_rollout_score_difference",
                              "Absolute difference of the candidate's and the primary's score, per label",
                              ["label"], buckets=(0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0))
+DIRECTIONS = ("candidate_flags", "candidate_clears")  # the candidate is stricter / looser
 DISAGREEMENTS = Counter("toxicity_ui_rollout_disagreements_total",
                         "Labels one version flags (review threshold) and the other does not",
                         ["label", "direction"])
 COMPARE_QUEUE = Gauge("toxicity_ui_rollout_queue_depth", "Comparisons waiting for the other version",
                       multiprocess_mode="livesum")
-ROLLOUT_MODE = Gauge("toxicity_ui_rollout_mode", "The routing mode in force (1)",
-                     ["mode"], multiprocess_mode="max")
-CANARY_PERCENT = Gauge("toxicity_ui_rollout_canary_percent", "Share of clients the candidate answers",
-                       multiprocess_mode="livemostrecent")
+# The routing mode and canary share are read at scrape time (routing.RoutingCollector), not here:
+# one family, one source, or the exposition carries it twice and a scrape is invalid.
+
+
+def init_known_series(error_codes) -> None:
+    """Create the series whose label values are known in advance, at 0. A labelled counter has
+    no series until its first increment, so a panel would say "No data" where the answer is 0
+    (Prometheus's instrumentation guidance: avoid missing metrics)."""
+    for code in error_codes:
+        EXCEPTIONS.labels(type=code)
+    for decision in DECISION_VALUES:
+        DECISIONS.labels(decision=decision)
+        PREDICTIONS.labels(verdict="not_toxic" if decision == "allow" else "toxic")
+        if decision != "allow":
+            for label in LABELS:
+                DECISION_LABELS.labels(decision=decision, label=label)
+    for label in LABELS:
+        SCORE_DIFFERENCE.labels(label=label)
+        for direction in DIRECTIONS:
+            DISAGREEMENTS.labels(label=label, direction=direction)
+    for outcome in COMPARISON_OUTCOMES:
+        COMPARISONS.labels(outcome=outcome)
 
 
 def exposition(live_collectors=()) -> tuple[bytes, str]:
