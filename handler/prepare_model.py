@@ -140,10 +140,17 @@ def snapshot_name(snapshot: Path, source: str) -> str:
     return HUB_MODEL_ID
 
 
+# A model directory this project wrote (save_model): copied as it is, byte for byte.
+PREPARED_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
+
+
 def prepare_from_snapshot(snapshot: Path, output: Path, source: str) -> None:
     """Convert a validated snapshot (pytorch_model.bin and vocab.txt are fine) to our format."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     validate_snapshot(snapshot)
+    if _prepared_here(snapshot):
+        _copy_prepared(snapshot, output)
+        return
     try:
         model = AutoModelForSequenceClassification.from_pretrained(snapshot)
     except Exception as error:  # truncated or foreign weights
@@ -152,6 +159,26 @@ def prepare_from_snapshot(snapshot: Path, output: Path, source: str) -> None:
     model.config.problem_type = PROBLEM_TYPE
     tokenizer = AutoTokenizer.from_pretrained(snapshot)
     save_model(model, tokenizer, output, _provenance(snapshot_name(snapshot, source), source=source, demo=False))
+
+
+def _prepared_here(snapshot: Path) -> bool:
+    """A directory this project prepared (a model directory handed on, e.g. into an image)."""
+    config = json.loads((snapshot / "config.json").read_text())
+    return "toxicity_monitor" in config and all((snapshot / name).is_file() for name in PREPARED_FILES)
+
+
+def _copy_prepared(snapshot: Path, output: Path) -> None:
+    """Every file of it, unchanged: its provenance (a demo stays a demo), and its int8 model and
+    precision check, still valid for the same bytes (toxmon's build record says so)."""
+    partial = output.with_name(output.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    for path in snapshot.iterdir():
+        if path.is_file():
+            shutil.copyfile(path, partial / path.name)
+    if output.exists():
+        shutil.rmtree(output)
+    partial.rename(output)
 
 
 def minilm_encoder_dir() -> Path:

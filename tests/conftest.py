@@ -12,6 +12,23 @@ import pytest
 from support.servers import CANDIDATE_VERSION, ROOT, make, running_torchserve, running_ui
 
 TEST_BUILD = ROOT / "build" / "test"
+# The unit layer runs first (`make test` names the layers in order). If any of it failed, the
+# slow layers are not started: they would fail for the same reason, tens of minutes later.
+UNIT_LAYER = "unit/"
+UNIT_FAILURES = []
+
+
+def pytest_runtest_logreport(report):
+    if report.failed and report.nodeid.startswith(UNIT_LAYER):
+        UNIT_FAILURES.append(report.nodeid)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    if UNIT_FAILURES and not item.nodeid.startswith(UNIT_LAYER):
+        item.session.shouldstop = f"{len(UNIT_FAILURES)} unit test(s) failed: the other layers were not run"
+        return True  # this item is not run either
+    return None
 DEMO_MODEL_DIR = TEST_BUILD / "models" / "demo"
 CANDIDATE_MODEL_DIR = TEST_BUILD / "models" / "demo-candidate"
 DEMO_STORE = TEST_BUILD / "model-store"
@@ -36,8 +53,9 @@ def demo_store(demo_model_dir) -> Path:
 
 @pytest.fixture(scope="session")
 def torchserve(demo_store, tmp_path_factory):
-    """One real TorchServe with the demo archive, shared by the integration tests."""
-    with running_torchserve(demo_store, tmp_path_factory.mktemp("torchserve")) as server:
+    """One real TorchServe with the demo archive and its candidate (the monitoring tests watch
+    shadow traffic), shared by the tests that need no server of their own."""
+    with running_torchserve(demo_store, tmp_path_factory.mktemp("torchserve"), candidate=True) as server:
         yield server
 
 

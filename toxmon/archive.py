@@ -11,8 +11,10 @@ What goes into `toxic-bert.mar`:
 - `handler/model-config.yaml` (batching, workers, handler settings), with the
   requested precision written into it.
 
-An archive is rebuilt only when one of those inputs or settings changed: their
-sizes and modification times are recorded next to it.
+A model built here and its precision files are rebuilt only when what they are made from
+changed, judged by content hashes (build_cache.py, which also keeps them across clones); an
+archive only when one of its inputs or settings changed: their sizes and modification times
+are recorded next to it.
 """
 
 import json
@@ -23,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from . import build_cache
 from .checkout import root
 
 MODEL_NAME = "toxic-bert"
@@ -59,35 +62,47 @@ def _fingerprint(paths) -> dict:
     return out
 
 
-def _newest_change(paths) -> float:
-    return max(Path(path).stat().st_mtime for path in paths)
-
-
 # --- the model ---------------------------------------------------------------------------
-def model_is_current(source: str, model_dir: Path) -> bool:
+def built_here_kind(model_dir: Path) -> str | None:
+    """demo, demo-candidate or bench-base for a model built here; None for real weights."""
     config = model_dir / "config.json"
     if not config.is_file():
+        return None
+    recorded_name = json.loads(config.read_text()).get("toxicity_monitor", {}).get("name")
+    return next((kind for kind, name in BUILT_HERE_NAMES.items() if name == recorded_name), None)
+
+
+def model_inputs_hash(kind: str) -> str:
+    """What a built-here model is made of: the code that builds it and the pinned packages."""
+    return build_cache.content_hash(kind, [handler_dir() / name for name in MODEL_CODE])
+
+
+def model_is_current(source: str, model_dir: Path) -> bool:
+    if not (model_dir / "config.json").is_file():
         return False
-    recorded = json.loads(config.read_text()).get("toxicity_monitor", {}).get("name")
-    built_here = recorded in BUILT_HERE_NAMES.values()
+    kind = built_here_kind(model_dir)
     if source in BUILT_HERE_NAMES:
-        wanted = recorded == BUILT_HERE_NAMES[source]
+        wanted = kind == source
     elif source == "auto":
         wanted = True  # the real model, or the demo it fell back to
     else:
-        wanted = not built_here  # a hub id or a snapshot asks for real weights
+        wanted = kind is None  # a hub id or a snapshot asks for real weights
     if not wanted:
         return False
-    if built_here:  # rebuilt when the code that builds it changed
-        return config.stat().st_mtime >= _newest_change(handler_dir() / name for name in MODEL_CODE)
+    if kind:  # rebuilt when the code that builds it changed (by content: a clone's file times are new)
+        return build_cache.recorded(model_dir).get("model") == model_inputs_hash(kind)
     # The real model, from the hub or a snapshot: prepared once; remove the folder to prepare again.
     return True
 
 
 def prepare_model(source: str, model_dir: Path, force: bool = False) -> bool:
-    """Write the model into `model_dir` unless it is there already; True if it was (re)built."""
+    """Write the model into `model_dir` unless it is there already; True if it was (re)built.
+    A built-here model comes from the build cache when one was built from the same inputs."""
     if not force and model_is_current(source, model_dir):
         return False
+    if source in BUILT_HERE_NAMES and not force and _model_from_cache(source, model_dir):
+        print(f"{source} model: built before from the same code, copied from the build cache")
+        return True
     import prepare_model  # the handler's module: heavy imports (torch, transformers) only when needed
     flag = {"demo": ["--demo"], "demo-candidate": ["--demo-candidate"],
             "bench-base": ["--bench-base"]}.get(source, ["--source", source])
@@ -95,6 +110,23 @@ def prepare_model(source: str, model_dir: Path, force: bool = False) -> bool:
                                  "--cache-dir", str(handler_dir() / ".hf-cache")])
     if status != 0:
         raise ArchiveError(f"preparing the model from {source} failed (exit status {status})")
+    if kind := built_here_kind(model_dir):  # also the demo that `auto` fell back to
+        key = model_inputs_hash(kind)
+        build_cache.record(model_dir, model=key)
+        build_cache.store(f"model-{kind}", key, model_dir)
+    return True
+
+
+def _model_from_cache(kind: str, model_dir: Path) -> bool:
+    """The model directory replaced whole by the cached one (copied beside it, then renamed)."""
+    partial = model_dir.with_name(model_dir.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    if not build_cache.fetch(f"model-{kind}", model_inputs_hash(kind), partial):
+        shutil.rmtree(partial, ignore_errors=True)
+        return False
+    if model_dir.exists():
+        shutil.rmtree(model_dir)
+    partial.rename(model_dir)
     return True
 
 
@@ -103,20 +135,34 @@ def needs_precision_files(precision: str) -> bool:
     return precision in ("auto", "int8")
 
 
-def prepare_precision_files(model_dir: Path) -> bool:
-    """The int8 model and the check against fp32, unless newer than the model and the code."""
-    check = model_dir / "precision-check.json"
+def precision_inputs_hash(model_dir: Path) -> str:
+    """The int8 model and the check depend on the weights, the check's texts and the code."""
     from compare_precision import CHECK_TEXT_FILES
-    texts = [handler_dir() / "texts" / name for name in CHECK_TEXT_FILES]
-    inputs = [model_dir / "config.json", model_dir / "model.safetensors", *texts,
+    inputs = [model_dir / "config.json", model_dir / "model.safetensors",
+              *(handler_dir() / "texts" / name for name in CHECK_TEXT_FILES),
               *(handler_dir() / name for name in PRECISION_CODE)]
-    if check.is_file() and (model_dir / PRECISION_FILES[0]).is_file() \
-            and check.stat().st_mtime >= _newest_change(inputs):
+    return build_cache.content_hash("precision", inputs)
+
+
+def prepare_precision_files(model_dir: Path) -> bool:
+    """The int8 model and the check against fp32, unless built from these very inputs; from the
+    build cache when they were built before."""
+    from compare_precision import CHECK_TEXT_FILES
+    key = precision_inputs_hash(model_dir)
+    have_files = all((model_dir / name).is_file() for name in PRECISION_FILES)
+    if have_files and build_cache.recorded(model_dir).get("precision") == key:
         return False
+    if build_cache.fetch("precision", key, model_dir, PRECISION_FILES):
+        build_cache.record(model_dir, precision=key)
+        print("precision check: made before from the same weights and code, copied from the build cache")
+        return True
     import prepare_precision
+    texts = [handler_dir() / "texts" / name for name in CHECK_TEXT_FILES]
     status = prepare_precision.main(["--model-dir", str(model_dir), "--texts", *map(str, texts)])
     if status != 0:
         raise ArchiveError(f"the precision check failed (exit status {status})")
+    build_cache.record(model_dir, precision=key)
+    build_cache.store("precision", key, model_dir, PRECISION_FILES)
     return True
 
 

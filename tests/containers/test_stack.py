@@ -74,14 +74,14 @@ def wait_for(check, timeout, message):
 
 
 @pytest.fixture(scope="module")
-def stack(demo_store):
+def stack(demo_model_dir, demo_store):
     ports = {"UI_PORT": free_port(), "PROMETHEUS_PORT": free_port(), "GRAFANA_PORT": free_port()}
     env = {**os.environ, **{key: str(value) for key, value in ports.items()},
            # The demo's rollout candidate beside the image's model (docker-compose.candidate.yml).
            "CANDIDATE": "1", "CANDIDATE_ARCHIVE": str(demo_store / "toxic-bert-candidate.mar")}
     env.pop("SECRET_KEY", None)  # no .env: the stack must start anyway
     started = time.monotonic()
-    make("images", "MODEL_SOURCE=demo", env=env)
+    make("images", f"MODEL_SOURCE={demo_model_dir}", env=env)  # the suite's demo, not trained again
     if ENGINE == "podman":
         build_standins()
     built = time.monotonic()
@@ -160,6 +160,67 @@ def test_the_kubernetes_probes_pass_in_the_real_containers(stack, service, manif
     for kind, command in probes:
         result = engine("exec", container, *command, timeout=30)
         assert result.returncode == 0, (service, kind, command, result.stderr[-1000:])
+
+
+@pytest.mark.parametrize("service", ["torchserve", "ui", "alert-webhook"])
+def test_the_projects_containers_run_as_a_user_other_than_root(stack, service):
+    container = containers()[service][0]
+    uid = engine("exec", container, "python", "-c", "import os; print(os.getuid())", timeout=30)
+    assert uid.returncode == 0 and uid.stdout.strip() not in ("", "0"), (service, uid.stdout, uid.stderr)
+
+
+def test_torchserves_ports_are_not_published(stack):
+    """Only the UI (and Prometheus) answer on the host; TorchServe's APIs stay on the stack's network."""
+    published = {service: engine("port", found[0]).stdout.strip() for service, found in containers().items()}
+    assert published["torchserve"] == "", published
+    assert f"127.0.0.1:{stack['ui'].rsplit(':', 1)[1]}" in published["ui"], published
+
+
+def test_an_alert_reaches_the_webhook_receiver_through_the_stacks_alertmanager(stack):
+    """A critical alert given to the stack's Alertmanager (amtool, in its image) is routed by the
+    shipped alertmanager.yml to the alert-webhook service, which logs it; and the stack's
+    Prometheus has that Alertmanager as its destination."""
+    found = containers()
+    name = f"StackNotificationTest{int(time.time())}"
+    added = engine("exec", found["alertmanager"][0], "amtool", "alert", "add", name, "severity=critical",
+                   "job=containers-test", "--annotation=summary=sent by tests/containers",
+                   "--alertmanager.url=http://127.0.0.1:9093", timeout=30)
+    assert added.returncode == 0, added.stderr
+    wait_for(lambda: name in engine("logs", found["alert-webhook"][0]).stdout, 90,
+             "the notification in the webhook's log")
+    destinations = requests.get(f"{stack['prometheus']}/api/v1/alertmanagers", timeout=10).json()
+    assert [a["url"] for a in destinations["data"]["activeAlertmanagers"]] == \
+        ["http://alertmanager:9093/api/v2/alerts"], destinations
+
+
+def test_the_torchserve_image_serves_its_baked_archive_without_any_network(stack):
+    """The image alone, with no network at all: its model is in it."""
+    image = f"toxicity-monitor/torchserve:{os.environ.get('VERSION', '1.0.0')}"
+    started = engine("run", "-d", "--network", "none", image)
+    assert started.returncode == 0, started.stderr[-2000:]
+    container = started.stdout.strip()
+    predict = ("import json, urllib.request as u; r = u.Request('http://127.0.0.1:8080/predictions/toxic-bert', "
+               "data=json.dumps({'text': 'You are a stupid idiot.'}).encode(), "
+               "headers={'Content-Type': 'application/json'}); print(u.urlopen(r, timeout=30).read().decode())")
+    try:
+        wait_for(lambda: engine("healthcheck", "run", container).returncode == 0 if ENGINE == "podman"
+                 else engine("exec", container, "python", "-c", predict, timeout=60).returncode == 0,
+                 240, "the isolated TorchServe container ready")
+        answer = engine("exec", container, "python", "-c", predict, timeout=60)
+        assert answer.returncode == 0, answer.stderr[-2000:]
+        body = json.loads(answer.stdout)
+        assert body["scores"]["insult"] > 0.5 and body["model"]["demo"] is True, body
+    finally:
+        engine("rm", "--force", container, timeout=60)
+
+
+def test_the_ui_image_has_no_torch(stack):
+    image = f"toxicity-monitor/ui:{os.environ.get('VERSION', '1.0.0')}"
+    probe = ("import importlib.util as u, toxicity_ui; "
+             "print(sorted(m for m in ('torch', 'transformers', 'ts', 'onnxruntime') if u.find_spec(m)))")
+    result = engine("run", "--rm", "--network", "none", "--entrypoint", "python", image, "-c", probe, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]", result.stdout
 
 
 def test_a_rollout_is_driven_inside_the_ui_service(stack):

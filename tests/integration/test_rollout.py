@@ -18,7 +18,7 @@ from support.http import metric_sum, scrape
 from support.servers import CANDIDATE_VERSION, TOXMON, running_torchserve, running_ui
 from toxmon import torchserve_process
 from toxicity_ui.policy import Policy
-from toxicity_ui.routing import Routing, in_canary
+from toxicity_ui.routing import Routing, in_canary, write_routing_file
 
 PRIMARY_VERSION = "1.0"
 # Texts the two demo builds score apart (one flags a label the other does not) and texts they agree on.
@@ -31,7 +31,7 @@ NEAR = 0.05  # a score this close to a threshold may land on either side from on
 @pytest.fixture(scope="module")
 def stack(demo_store, tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("rollout")
-    with running_torchserve(demo_store, run_dir / "torchserve") as torchserve, \
+    with running_torchserve(demo_store, run_dir / "torchserve", candidate=True) as torchserve, \
             running_ui(torchserve.ports, run_dir / "ui") as ui:
         # Ready means the primary's worker; the candidate's loads beside it.
         torchserve_process.wait_ready(torchserve.management_url, 120, version=CANDIDATE_VERSION)
@@ -156,6 +156,7 @@ def test_shadow_compares_every_call_and_counts_disagreements_by_label_and_direct
 
 
 def test_a_candidate_without_workers_never_reaches_the_user(stack):
+    """Shadow: every comparison fails, no answer does. Canary at 100 %: the primary answers all."""
     torchserve, ui, env = stack
     rollout(env, "shadow")
     scale = f"{torchserve.management_url}/models/toxic-bert/{CANDIDATE_VERSION}"
@@ -166,6 +167,26 @@ def test_a_candidate_without_workers_never_reaches_the_user(stack):
         answers = [ask(ui, text) for text in TEXTS[:6]]
         assert {answer["model_version"] for answer in answers} == {PRIMARY_VERSION}
         assert wait_for(lambda: comparisons(ui)["failed"] - before["failed"] == 6), comparisons(ui)
+        # A canary at 100 % whose candidate lost its workers (the command refuses to start one on a
+        # candidate without workers, so the routing is written as it stood when they went):
+        # every answer is the primary's, none an error, each fallback counted.
+        write_routing_file(env["ROUTING_FILE"], Routing("canary", CANDIDATE_VERSION, 100))
+        time.sleep(1.2)
+        metrics_before = scrape(f"{ui.url}/metrics")
+        answers = [ask(ui, text, client=f"client-{i}") for i, text in enumerate(TEXTS[:6])]
+        assert {answer["model_version"] for answer in answers} == {PRIMARY_VERSION}
+        metrics_after = scrape(f"{ui.url}/metrics")
+
+        def candidate_answers(exposition, **labels):
+            return metric_sum(exposition, "toxicity_ui_version_calls_total", version=CANDIDATE_VERSION,
+                              role="candidate", purpose="answer", **labels)
+        failed = (candidate_answers(metrics_after) - candidate_answers(metrics_after, outcome="ok")) - \
+            (candidate_answers(metrics_before) - candidate_answers(metrics_before, outcome="ok"))
+        assert failed == 6
+        assert metric_sum(metrics_after, "toxicity_ui_rollout_routed_total", mode="canary", role="primary") - \
+            metric_sum(metrics_before, "toxicity_ui_rollout_routed_total", mode="canary", role="primary") == 6
+        write_routing_file(env["ROUTING_FILE"], Routing("shadow", CANDIDATE_VERSION))
+        time.sleep(1.2)
     finally:
         requests.put(scale, params={"min_worker": 1, "max_worker": 1, "synchronous": "true"}, timeout=120)
     assert wait_for(lambda: any(w["status"] == "READY" for w in requests.get(

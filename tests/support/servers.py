@@ -50,10 +50,14 @@ def free_torchserve_ports() -> torchserve_process.Ports:
 
 @contextlib.contextmanager
 def running_torchserve(model_store: Path, run_dir: Path, settings: dict | None = None,
-                       timeout: float = 240, ports: torchserve_process.Ports | None = None):
-    """A TorchServe serving toxic-bert from `model_store`, stopped on exit even on failure."""
+                       timeout: float = 240, ports: torchserve_process.Ports | None = None,
+                       candidate: bool = False):
+    """A TorchServe serving toxic-bert from `model_store`, stopped on exit even on failure;
+    candidate: the rollout's candidate beside it (a worker more to load: only where a test
+    compares or routes to it)."""
     ports = ports or free_torchserve_ports()
-    process = torchserve_process.start(run_dir, model_store, ports, settings)
+    archive = None if candidate else f"{torchserve_process.MODEL_NAME}.mar"
+    process = torchserve_process.start(run_dir, model_store, ports, settings, archive=archive)
     server = None
     try:
         seconds = torchserve_process.wait_ready(ports.urls()["management"], timeout, process,

@@ -7,8 +7,9 @@ import zipfile
 import pytest
 import yaml
 
-from toxmon.archive import (ArchiveError, ArchiveRequest, build_archive, model_is_current,
-                            HANDLER, HELPER_MODULES, MODEL_FILES)
+from toxmon import build_cache
+from toxmon.archive import (ArchiveError, ArchiveRequest, build_archive, model_inputs_hash, model_is_current,
+                            prepare_model, HANDLER, HELPER_MODULES, MODEL_FILES, PRECISION_FILES)
 
 
 def archive_members(path):
@@ -55,23 +56,90 @@ def test_an_unknown_precision_is_refused(tiny_model_dir, tmp_path):
         build_archive(ArchiveRequest(tiny_model_dir, tmp_path / "store", config_file=config))
 
 
-def model_folder(tmp_path, name):
+def model_folder(tmp_path, name, built_from=None):
     folder = tmp_path / name
-    folder.mkdir()
+    folder.mkdir(parents=True)
     (folder / "config.json").write_text(json.dumps({"toxicity_monitor": {"name": name}}))
+    if built_from:
+        (folder / build_cache.RECORD).write_text(json.dumps({"model": built_from}))
     return folder
 
 
 def test_which_model_folders_are_current(tmp_path):
-    demo, real = model_folder(tmp_path, "toxic-bert-demo"), model_folder(tmp_path, "unitary/toxic-bert".replace("/", "_"))
+    demo = model_folder(tmp_path, "toxic-bert-demo", built_from=model_inputs_hash("demo"))
+    real = model_folder(tmp_path, "unitary/toxic-bert".replace("/", "_"))
     assert model_is_current("demo", demo) and model_is_current("auto", demo)
     assert not model_is_current("bench-base", demo), "another built-here model is rebuilt"
     assert not model_is_current("unitary/toxic-bert", demo), "asking for real weights replaces the demo"
     assert model_is_current("auto", real) and model_is_current("unitary/toxic-bert", real)
     assert not model_is_current("demo", real)
     assert not model_is_current("demo", tmp_path / "absent")
-    os.utime(demo / "config.json", (0, 0))  # older than the code that builds the demo
-    assert not model_is_current("demo", demo)
+    os.utime(demo / "config.json", (0, 0))  # a clone's file times say nothing: the content does
+    assert model_is_current("demo", demo)
+    stale = model_folder(tmp_path / "stale", "toxic-bert-demo", built_from="0" * 64)
+    assert not model_is_current("demo", stale), "built by other code: rebuilt"
+    assert not model_is_current("demo", model_folder(tmp_path / "unrecorded", "toxic-bert-demo"))
+
+
+def test_the_inputs_hash_follows_the_code_that_builds_the_model(tmp_path, monkeypatch):
+    import shutil
+    from toxmon import archive
+    handler = tmp_path / "handler"
+    shutil.copytree(archive.handler_dir(), handler)
+    monkeypatch.setattr(archive, "handler_dir", lambda: handler)
+    before = model_inputs_hash("demo")
+    assert model_inputs_hash("demo") == before and model_inputs_hash("demo-candidate") != before
+    os.utime(handler / "demo_data.py", (0, 0))
+    assert model_inputs_hash("demo") == before, "a new file time alone changes nothing"
+    (handler / "demo_data.py").write_text((handler / "demo_data.py").read_text() + "\n# changed\n")
+    assert model_inputs_hash("demo") != before
+
+
+def test_a_model_built_before_from_the_same_inputs_comes_from_the_cache(tmp_path, monkeypatch):
+    """No training: the cached directory is copied whole into place, and is then current."""
+    import sys
+    monkeypatch.setenv("TOXMON_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setitem(sys.modules, "prepare_model", None)  # an import (a build) would fail the test
+    built = model_folder(tmp_path / "built", "toxic-bert-demo", built_from=model_inputs_hash("demo"))
+    (built / "model.safetensors").write_bytes(b"weights")
+    build_cache.store("model-demo", model_inputs_hash("demo"), built)
+    target = tmp_path / "clone" / "models" / "demo"
+    target.mkdir(parents=True)
+    (target / "leftover.txt").write_text("from an older build")
+    assert prepare_model("demo", target) is True
+    assert (target / "model.safetensors").read_bytes() == b"weights"
+    assert not (target / "leftover.txt").exists(), "the directory is replaced whole"
+    assert model_is_current("demo", target) and prepare_model("demo", target) is False
+    with pytest.raises(ImportError):  # another kind has no entry: it would be built
+        prepare_model("bench-base", tmp_path / "bench")
+
+
+def test_the_cache_can_be_turned_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOXMON_CACHE_DIR", "off")
+    folder = model_folder(tmp_path, "toxic-bert-demo")
+    build_cache.store("model-demo", "k" * 64, folder)
+    assert build_cache.cache_root() is None and not build_cache.fetch("model-demo", "k" * 64, tmp_path / "x")
+
+
+def test_precision_files_are_current_by_their_inputs(tiny_int8_model_dir, tmp_path, monkeypatch):
+    """The tiny model's int8 files were just made: current; new weights make them stale."""
+    import shutil
+    import sys
+    from toxmon.archive import precision_inputs_hash, prepare_precision_files
+    monkeypatch.setenv("TOXMON_CACHE_DIR", str(tmp_path / "cache"))
+    model = tmp_path / "model"
+    shutil.copytree(tiny_int8_model_dir, model)
+    build_cache.record(model, precision=precision_inputs_hash(model))
+    monkeypatch.setitem(sys.modules, "prepare_precision", None)  # a rebuild would fail the test
+    os.utime(model / "model.safetensors", (0, 0))
+    assert prepare_precision_files(model) is False
+    build_cache.store("precision", precision_inputs_hash(model), model, PRECISION_FILES)
+    (model / "model.int8.onnx").unlink()
+    assert prepare_precision_files(model) is True and (model / "model.int8.onnx").is_file()  # from the cache
+    with (model / "model.safetensors").open("ab") as weights:
+        weights.write(b" ")
+    with pytest.raises(ImportError):
+        prepare_precision_files(model)
 
 
 def test_two_builds_at_once_keep_their_own_files(tiny_model_dir, tmp_path):

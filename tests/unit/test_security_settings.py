@@ -18,7 +18,8 @@ def local_run(tmp_path):
     return torchserve_process.local_settings(tmp_path / "store", torchserve_process.Ports())
 
 
-def test_local_torchserve_binds_loopback_only(tmp_path):
+def test_local_settings_name_loopback_addresses_and_the_config_applies_them(tmp_path):
+    """The settings only; the sockets the running server holds: tests/integration/test_torchserve.py."""
     local = local_run(tmp_path)
     for key in ("TS_INFERENCE_ADDRESS", "TS_MANAGEMENT_ADDRESS", "TS_METRICS_ADDRESS"):
         assert local[key].startswith("http://127.0.0.1:"), key
