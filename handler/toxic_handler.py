@@ -310,6 +310,7 @@ class ToxicHandler(BaseHandler):
         count("toxicity_handler_batches_total", 1)
         count("toxicity_handler_requests_total", batch.size)
         count("toxicity_handler_forward_passes_total", len(batch.passes))
+        count("toxicity_handler_forward_rows_total", sum(batch.passes))  # the cost, not a timing
         refused = list(batch.errors.values()) + [item.error for item in batch.items if item.error]
         for error in refused:
             count("toxicity_handler_input_errors_total", 1, str(error.status))

@@ -52,6 +52,23 @@ def demo_store(demo_model_dir) -> Path:
 
 
 @pytest.fixture(scope="session")
+def primary_store(demo_store) -> Path:
+    """The demo archive alone, for a `toxmon run` that needs no candidate (it serves every
+    archive of its store): one worker fewer to load at each start."""
+    import os
+    import shutil
+    store = TEST_BUILD / "model-store-primary"
+    store.mkdir(parents=True, exist_ok=True)
+    target = store / "toxic-bert.mar"
+    target.unlink(missing_ok=True)
+    try:
+        os.link(demo_store / "toxic-bert.mar", target)
+    except OSError:
+        shutil.copyfile(demo_store / "toxic-bert.mar", target)
+    return store
+
+
+@pytest.fixture(scope="session")
 def torchserve(demo_store, tmp_path_factory):
     """One real TorchServe with the demo archive and its candidate (the monitoring tests watch
     shadow traffic), shared by the tests that need no server of their own."""

@@ -105,6 +105,7 @@ def store(kind: str, key: str, source: Path, names=None) -> None:
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
         partial = Path(tempfile.mkdtemp(dir=entry.parent, prefix=f".{key[:12]}-"))
+        partial.chmod(0o755)  # mkdtemp's 0700 would hide the entry from other users of the cache
         for name in names:
             shutil.copyfile(source / name, partial / name)
         try:

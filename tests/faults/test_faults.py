@@ -163,3 +163,55 @@ def test_full_job_queue_sheds_with_503_and_recovers(slow_serial_store, tmp_path)
             assert int(headers["Retry-After"]) >= 1, "the README promises when to retry"
         assert all(status in (200, 503) for status, _, _, _ in outcomes), outcomes
         assert post(api)[0] == 200, "service recovers when the load drops"
+
+
+def test_a_slow_candidate_in_shadow_never_slows_a_user(demo_model_dir, demo_store, tmp_path):
+    """A real candidate that takes 3 s per batch (the handler's test-only delay) and a 1 s
+    comparison timeout: every user is answered by the primary in the primary's time, and each
+    comparison is counted as failed."""
+    import shutil
+    import subprocess
+    from support.servers import CANDIDATE_VERSION, TOXMON
+    from toxicity_ui.routing import Routing, write_routing_file
+    config = yaml.safe_load((ROOT / "handler" / "model-config.yaml").read_text())
+    config["handler"]["test_delay_seconds"] = 3
+    config_path = tmp_path / "slow-candidate-config.yaml"
+    config_path.write_text(yaml.safe_dump(config))
+    store = tmp_path / "store"
+    store.mkdir()
+    shutil.copyfile(demo_store / "toxic-bert.mar", store / "toxic-bert.mar")
+    built = subprocess.run([TOXMON, "archive", "--source", "demo", "--model-dir", str(demo_model_dir),
+                            "--export-dir", str(store), "--name", "toxic-bert-candidate",
+                            "--version", CANDIDATE_VERSION, "--workers", "1", "--config", str(config_path)],
+                           capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stdout + built.stderr
+    ports = free_torchserve_ports()
+    texts = ["you are an idiot", "have a lovely day", "I will hurt you", "thanks for the photo"] * 2
+    with running_torchserve(store, tmp_path / "ts", ports=ports, candidate=True), \
+            running_ui(ports, tmp_path / "ui", extra_env={"ROLLOUT_COMPARE_TIMEOUT_SECONDS": "1"}) as ui:
+        torchserve_process.wait_ready(ports.urls()["management"], 120, version=CANDIDATE_VERSION)
+        api = f"{ui.url}/api/v1/toxicity"
+        primary_only = [post(api, text) for text in texts]
+        write_routing_file(str(tmp_path / "ui" / "rollout" / "routing.json"), Routing("shadow", CANDIDATE_VERSION))
+        time.sleep(1.2)  # each UI worker re-reads the routing file within a second
+        before = scrape(f"{ui.url}/metrics")
+        shadowed = [post(api, text) for text in texts]
+
+        deadline = time.monotonic() + 60
+        while compare_failures_in(scrape(f"{ui.url}/metrics"), before) < len(texts) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        after = scrape(f"{ui.url}/metrics")
+    assert [(status, body["model_version"]) for status, body, _, _ in shadowed] == [(200, "1.0")] * len(texts)
+    slowest_primary = max(seconds for *_, seconds, _ in primary_only)
+    slowest_shadowed = max(seconds for *_, seconds, _ in shadowed)
+    # The candidate needs 3 s a call: a user who waited for it would take that long at least.
+    assert slowest_shadowed < min(2.0, slowest_primary + 1.0), (slowest_primary, slowest_shadowed)
+    timed_out = {"version": CANDIDATE_VERSION, "role": "candidate", "purpose": "compare", "outcome": "model_timeout"}
+    assert metric_sum(after, "toxicity_ui_version_calls_total", **timed_out) - \
+        metric_sum(before, "toxicity_ui_version_calls_total", **timed_out) == len(texts)
+    assert compare_failures_in(after, before) == len(texts)
+
+
+def compare_failures_in(after, before):
+    return metric_sum(after, "toxicity_ui_rollout_comparisons_total", outcome="failed") - \
+        metric_sum(before, "toxicity_ui_rollout_comparisons_total", outcome="failed")

@@ -36,14 +36,14 @@ def gone(pid, group=True):
     return False
 
 
-def test_toxmon_run_restarts_crashed_services_and_stop_ends_everything(demo_store, tmp_path):
+def test_toxmon_run_restarts_crashed_services_and_stop_ends_everything(primary_store, tmp_path):
     ports, ui_port = free_torchserve_ports(), free_port()
     env = {**os.environ, "UI_PORT": str(ui_port),
            **{f"TORCHSERVE_{name.upper()}_PORT": str(port) for name, port in vars(ports).items()}}
     run_dir = tmp_path / "run"
     management, ui_health = ports.urls()["management"], f"http://127.0.0.1:{ui_port}/healthz"
     try:
-        started = subprocess.run([TOXMON, "run", "--run-dir", str(run_dir), "--model-store", str(demo_store)],
+        started = subprocess.run([TOXMON, "run", "--run-dir", str(run_dir), "--model-store", str(primary_store)],
                                  env=env, capture_output=True, text=True, timeout=400)
         assert started.returncode == 0, started.stdout + started.stderr
         assert f"http://127.0.0.1:{ui_port}/" in started.stdout

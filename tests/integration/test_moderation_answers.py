@@ -74,3 +74,40 @@ def test_decisions_are_counted_by_verdict_and_label(ui_server):
     assert delta("toxicity_ui_decisions_total", decision="block") + delta("toxicity_ui_decisions_total",
                                                                           decision="review") == 1
     assert delta("toxicity_ui_decision_labels_total", label="insult") == 1
+
+
+def test_an_explanation_names_what_makes_the_score(ui_server):
+    """The explanation's top span removed from the text, the label falls below its review threshold."""
+    text = "Thanks for fixing the page, you idiot."
+    body = score(ui_server, {"text": text, "explain": True})
+    review = body["policy"]["labels"]["insult"]["review"]
+    assert body["scores"]["insult"] >= review, body["scores"]
+    top = body["explanation"]["insult"][0]
+    without = text[:top["start"]] + text[top["end"]:]
+    assert score(ui_server, {"text": without})["scores"]["insult"] < review, (top, without)
+
+
+def test_an_explained_long_text_stays_within_its_documented_cost_in_rows(torchserve):
+    """docs/api.md: an explained text of W windows costs at most W + min(W, 6) x 16 + 64 forward
+    rows; counted by the handler (toxicity_handler_forward_rows_total), every label explained."""
+    import yaml
+    from support.servers import ROOT
+    settings = yaml.safe_load((ROOT / "handler" / "model-config.yaml").read_text())["handler"]
+    passages_per_window = 2 * (settings["max_length"] - 2) // settings["explain_context_tokens"] + 1
+    occlusion_rows = settings["explain_max_passages"] * settings["explain_max_words"]
+    assert (passages_per_window, occlusion_rows) == (16, 64), "the documented figures changed: update docs/api.md"
+    every_label = {label: 0.001 for label in ("toxic", "severe_toxic", "obscene", "threat", "insult",
+                                              "identity_hate")}
+    before = scrape(torchserve.metrics_url)
+    reply = requests.post(torchserve.predictions_url, json={"text": LONG_WITH_INSULT_AT_THE_END, "explain": True,
+                                                            "explain_at": every_label}, timeout=120)
+    after = scrape(torchserve.metrics_url)
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert set(body["explanation"]) == set(every_label)  # the worst case: every label explained
+    windows = body["windows"]
+    rows = metric_sum(after, "toxicity_handler_forward_rows_total") - \
+        metric_sum(before, "toxicity_handler_forward_rows_total")
+    bound = windows + min(windows, 6) * passages_per_window + occlusion_rows
+    print(f"explained 5,000 characters: {windows} windows, {rows:.0f} forward rows (bound {bound})")
+    assert windows < rows <= bound

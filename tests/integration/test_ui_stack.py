@@ -34,6 +34,16 @@ def test_ui_and_torchserve_metrics_agree_on_the_request_count(ui_server, torchse
     assert ui_count == ts_count == 20
 
 
+def test_the_uis_metrics_under_gunicorn_pass_promtool(ui_server):
+    """The exposition gunicorn's workers aggregate, plus the scrape-time collectors (the model's
+    state, the routing): each family once, as a Prometheus scrape needs it."""
+    from support.promtool import exposition_problems
+    assert requests.post(f"{ui_server.url}/api/v1/toxicity", json={"text": "hello"}, timeout=30).status_code == 200
+    exposition = scrape(f"{ui_server.url}/metrics")
+    assert "toxicity_ui_rollout_mode" in exposition and "toxicity_model_ready" in exposition
+    assert exposition_problems(exposition) == ""
+
+
 def wait_for_status(url, status, timeout=60):
     deadline = time.monotonic() + timeout
     last = None

@@ -99,6 +99,8 @@ def test_metrics_count_batches_requests_errors_and_verdicts(tiny_model_dir):
     assert values[("toxicity_handler_batches_total", base)] == 1
     assert values[("toxicity_handler_requests_total", base)] == 3
     assert values[("toxicity_handler_input_errors_total", base + ("422",))] == 1
+    assert values[("toxicity_handler_forward_passes_total", base)] == 1  # "a" and "b", one length
+    assert values[("toxicity_handler_forward_rows_total", base)] == 2    # the empty text is not scored
     for label in LABELS:
         assert values[("toxicity_verdicts_total", base + (label,))] == 2
     assert [name for name, _ in context.metrics.times] == ["HandlerTime"]

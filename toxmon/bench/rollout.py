@@ -74,7 +74,7 @@ class Measured:
 
 
 def run(args, precision: str, texts: list[str], torchserve, ui_in_front, cpu_seconds,
-        levels=(2, 8, 32), rounds: int = 2) -> list[dict]:
+        levels=(2, 8, 32), rounds: int = 2, slower_candidate: bool = True) -> list[dict]:
     work = args.work_dir
     store = build_store(args.model_dir, work / "store-rollout", precision, precision)
     shadow = Routing("shadow", CANDIDATE_VERSION)
@@ -92,10 +92,10 @@ def run(args, precision: str, texts: list[str], torchserve, ui_in_front, cpu_sec
         # A candidate that fails every call: no worker left (TorchServe answers 503 at once).
         scale = f"{ports.urls()['management']}/models/{torchserve_process.MODEL_NAME}/{CANDIDATE_VERSION}"
         requests.put(scale, params={"min_worker": 0, "max_worker": 0, "synchronous": "true"}, timeout=120)
-        for level in (min(levels), max(levels)):
+        for level in sorted({min(levels), max(levels)}):
             measured.run(f"shadow, failing candidate, {level} clients", shadow, level)
         rows = measured.rows
-    if precision != "fp32":
+    if slower_candidate and precision != "fp32":
         slow_store = build_store(args.model_dir, work / "store-rollout-slow", precision, "fp32")
         with torchserve(slow_store, work / "ts-rollout-slow", None) as (url, ports, pid), \
                 ui_in_front(ports, work / "ui-rollout-slow") as (ui_url, ui_pid):
@@ -104,7 +104,7 @@ def run(args, precision: str, texts: list[str], torchserve, ui_in_front, cpu_sec
                                 texts, args.duration, cpu_seconds)
             measured.run("warm-up", Routing(), max(levels))
             measured.rows.clear()
-            for level in (min(levels), max(levels)):
+            for level in sorted({min(levels), max(levels)}):
                 measured.run(f"primary only, slow-candidate server, {level} clients", Routing(), level)
                 measured.run(f"shadow, slower candidate (fp32), {level} clients", shadow, level)
             rows += measured.rows

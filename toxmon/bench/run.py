@@ -337,6 +337,11 @@ def main(argv=None) -> int:
                         help="precisions of the tuned configuration; those this CPU only emulates are skipped")
     parser.add_argument("--duration", type=float, default=30, help="seconds per concurrency level")
     parser.add_argument("--warmup", type=float, default=5)
+    parser.add_argument("--rollout-levels", default="2,8,32", help="client counts of the rollout stage")
+    parser.add_argument("--rollout-rounds", type=int, default=2,
+                        help="rounds of primary-only and shadow, alternated, at each rollout level")
+    parser.add_argument("--rollout-slower-candidate", action=argparse.BooleanOptionalAction, default=True,
+                        help="also shadow an fp32 candidate behind an int8 primary (a server more)")
     parser.add_argument("--texts", type=Path, default=ROOT / "bench" / "texts.json")
     parser.add_argument("--output-dir", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--work-dir", type=Path, default=ROOT / "build" / "bench")
@@ -400,7 +405,9 @@ def main(argv=None) -> int:
     if "rollout" in configs and precisions:
         precision = "int8" if "int8" in precisions else precisions[0]
         print(f"Shadow scoring's cost to the primary, {precision}", flush=True)
-        rollout_rows = rollout.run(args, precision, texts, torchserve, ui_in_front, cpu_seconds)
+        rollout_rows = rollout.run(args, precision, texts, torchserve, ui_in_front, cpu_seconds,
+                                   levels=tuple(int(c) for c in args.rollout_levels.split(",")),
+                                   rounds=args.rollout_rounds, slower_candidate=args.rollout_slower_candidate)
 
     created = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     arguments = sys.argv[1:] if argv is None else argv
