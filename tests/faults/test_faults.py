@@ -205,7 +205,7 @@ def test_a_slow_candidate_in_shadow_never_slows_a_user(demo_model_dir, demo_stor
     slowest_primary = max(seconds for *_, seconds, _ in primary_only)
     slowest_shadowed = max(seconds for *_, seconds, _ in shadowed)
     # The candidate needs 3 s a call: a user who waited for it would take that long at least.
-    assert slowest_shadowed < min(2.0, slowest_primary + 1.0), (slowest_primary, slowest_shadowed)
+    assert slowest_shadowed < min(2.0, slowest_primary + 0.6), (slowest_primary, slowest_shadowed)
     timed_out = {"version": CANDIDATE_VERSION, "role": "candidate", "purpose": "compare", "outcome": "model_timeout"}
     assert metric_sum(after, "toxicity_ui_version_calls_total", **timed_out) - \
         metric_sum(before, "toxicity_ui_version_calls_total", **timed_out) == len(texts)

@@ -80,7 +80,7 @@ def test_an_explanation_names_what_makes_the_score(ui_server):
     """The explanation's top span removed from the text, the label falls below its review threshold."""
     text = "Thanks for fixing the page, you idiot."
     body = score(ui_server, {"text": text, "explain": True})
-    review = body["policy"]["labels"]["insult"]["review"]
+    review = body["policy"]["insult"]["review"]
     assert body["scores"]["insult"] >= review, body["scores"]
     top = body["explanation"]["insult"][0]
     without = text[:top["start"]] + text[top["end"]:]
@@ -89,7 +89,8 @@ def test_an_explanation_names_what_makes_the_score(ui_server):
 
 def test_an_explained_long_text_stays_within_its_documented_cost_in_rows(torchserve):
     """docs/api.md: an explained text of W windows costs at most W + min(W, 6) x 16 + 64 forward
-    rows; counted by the handler (toxicity_handler_forward_rows_total), every label explained."""
+    rows; counted by the handler (toxicity_handler_forward_rows_total), every label asked for.
+    (Without the cap of 2 explained passages this text costs 163 rows against a bound of 149.)"""
     import yaml
     from support.servers import ROOT
     settings = yaml.safe_load((ROOT / "handler" / "model-config.yaml").read_text())["handler"]
@@ -99,12 +100,19 @@ def test_an_explained_long_text_stays_within_its_documented_cost_in_rows(torchse
     every_label = {label: 0.001 for label in ("toxic", "severe_toxic", "obscene", "threat", "insult",
                                               "identity_hate")}
     before = scrape(torchserve.metrics_url)
-    reply = requests.post(torchserve.predictions_url, json={"text": LONG_WITH_INSULT_AT_THE_END, "explain": True,
+    # Harm in several places, so the labels peak in different passages and the cap on explained
+    # passages is what keeps the cost down.
+    harms = ("I will kill you and your family. ", "Shut up, you disgusting stupid pig. ",
+             "People like you are filthy animals. ", "You are a worthless idiot. ")
+    text = "".join(BENIGN * 10 + harm for harm in harms)[:5_000]
+    assert len(text) > 4_500
+    reply = requests.post(torchserve.predictions_url, json={"text": text, "explain": True,
                                                             "explain_at": every_label}, timeout=120)
     after = scrape(torchserve.metrics_url)
     assert reply.status_code == 200, reply.text
     body = reply.json()
-    assert set(body["explanation"]) == set(every_label)  # the worst case: every label explained
+    # Every label asked for (the worst case); those whose passage would be a third one go unexplained.
+    assert 2 <= len(body["explanation"]) <= len(every_label), body["explanation"].keys()
     windows = body["windows"]
     rows = metric_sum(after, "toxicity_handler_forward_rows_total") - \
         metric_sum(before, "toxicity_handler_forward_rows_total")
