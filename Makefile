@@ -195,7 +195,7 @@ images: wheelhouse
 	rm -rf $(IMAGE_SNAPSHOT)
 	$(if $(filter snapshot,$(IMAGE_MODEL_SOURCE)),mkdir -p $(IMAGE_SNAPSHOT) && \
 	  find $(MODEL_SOURCE)/ -maxdepth 1 -type f -exec cp {} $(IMAGE_SNAPSHOT)/ \;)
-	$(CONTAINER_ENGINE) build $(ENGINE_BUILD_FLAGS) -f handler/Dockerfile -t $(IMAGE_REPO)/torchserve:$(VERSION) \
+	$(CONTAINER_ENGINE) build $(ENGINE_BUILD_FLAGS) -f deploy/torchserve/Dockerfile -t $(IMAGE_REPO)/torchserve:$(VERSION) \
 	  --build-arg MODEL_SOURCE=$(IMAGE_MODEL_SOURCE) --build-arg PRECISION=$(or $(PRECISION),auto) \
 	  $(if $(filter snapshot,$(IMAGE_MODEL_SOURCE)),--build-arg SNAPSHOT=$(IMAGE_SNAPSHOT)) \
 	  $(if $(HUB_ENDPOINT),--build-arg HUB_ENDPOINT=$(HUB_ENDPOINT)) .

@@ -7,28 +7,15 @@ module to define exactly one class.
 from collections import Counter
 from dataclasses import dataclass, field, fields
 
-DEFAULT_SETTINGS = {
-    "max_length": 256,       # tokens per window; the model's hard limit is 512
-    "window_overlap": 64,    # tokens a window shares with the one before it (long texts)
-    "max_windows": 32,       # windows per text; a longer text is refused with 413
-    "max_request_windows": 128,  # windows per request (all its texts); bounds one request's cost
-    "max_texts": 64,         # texts per {"texts": [...]} request
-    "threshold": 0.5,        # a label at or above this makes the text toxic
-    "torch_threads": 1,      # intra-op threads per worker (torch or ONNX Runtime); workers x threads = cores
-    "precision": "auto",     # fp32 | bf16 | int8 | auto (see precision.py)
-    "max_chars": 100_000,    # refuse bigger texts before tokenizing them
-    "length_grouping": True,  # forward passes over windows of similar length (False: one padded batch)
-    "group_overhead_tokens": 256,  # what one more forward pass costs, in padded tokens (see windows.py)
-    "explain_context_tokens": 32,  # a window is explained in its passage of this many tokens that scores highest
-    "explain_max_words": 32,  # occlusion rows per passage (32 tokens: every word alone); more words go in runs
-    "explain_max_passages": 2,  # passages explained per text (labels strongest first)
-    "explain_top": 5,        # spans reported per explained label
-    "test_delay_seconds": 0,  # fault-injection knob for tests only: sleep per batch
-}
+# The values live in one place, the `handler:` section of model-config.yaml, which travels
+# in the archive (TorchServe hands it over as context.model_yaml_config; toxmon's offline
+# scorer reads the same file). Only this test knob has a default: production never sets it.
+OPTIONAL_SETTINGS = {"test_delay_seconds": 0}  # fault injection for tests: sleep per batch
 
 
 @dataclass
 class HandlerSettings:
+    """The meaning of each setting is written beside its value in model-config.yaml."""
     max_length: int
     window_overlap: int
     max_windows: int
@@ -48,10 +35,14 @@ class HandlerSettings:
 
     @classmethod
     def from_mapping(cls, mapping: dict) -> "HandlerSettings":
-        unknown = set(mapping) - set(DEFAULT_SETTINGS)
+        names = {f.name for f in fields(cls)}
+        unknown = set(mapping) - names
         if unknown:
             raise ValueError(f"unknown handler settings: {sorted(unknown)}")
-        merged = {**DEFAULT_SETTINGS, **mapping}
+        missing = names - set(mapping) - set(OPTIONAL_SETTINGS)
+        if missing:
+            raise ValueError(f"model-config.yaml's handler section lacks {sorted(missing)}")
+        merged = {**OPTIONAL_SETTINGS, **mapping}
         settings = cls(**{f.name: _cast(f.type, merged[f.name]) for f in fields(cls)})
         if not 8 <= settings.max_length <= 512:
             raise ValueError("max_length must be between 8 and 512 tokens")

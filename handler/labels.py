@@ -1,8 +1,11 @@
-"""The label set of unitary/toxic-bert, in the model's output order.
+"""The names of the model: its labels in output order, TorchServe's name for it, its hub id.
 
-Shared by the handler, the model preparation and the tests so there is one
-source of truth for the order that `id2label` must have.
+Shared by the handler, the model tools and toxmon. The UI image has no handler, so it
+keeps a copy (ui/toxicity_ui/model_names.py) that tests/unit/test_one_place.py holds equal.
 """
+
+MODEL_NAME = "toxic-bert"            # the model's name in TorchServe: /predictions/toxic-bert
+HUB_MODEL_ID = "unitary/toxic-bert"  # the real model on the Hugging Face hub
 
 LABELS = ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate")
 

@@ -36,7 +36,7 @@ from ts.metrics.metric_type_enum import MetricTypes  # noqa: E402
 from ts.torch_handler.base_handler import BaseHandler  # noqa: E402
 
 from handler_settings import Batch, HandlerSettings, Item, RequestFailure  # noqa: E402
-from labels import LABELS  # noqa: E402
+from labels import HUB_MODEL_ID, LABELS  # noqa: E402
 from occlusion import occlude, passage_row, passages, top_spans, words_of  # noqa: E402
 from precision import resolve  # noqa: E402
 from request_parsing import InputError, parse_request  # noqa: E402
@@ -83,7 +83,7 @@ class ToxicHandler(BaseHandler):
         provenance = getattr(self.model_config, "toxicity_monitor", None) or {}
         manifest_model = (context.manifest or {}).get("model", {})
         return {
-            "name": provenance.get("name", "unitary/toxic-bert"),
+            "name": provenance.get("name", HUB_MODEL_ID),
             "source": provenance.get("source", "unknown"),
             "version": manifest_model.get("modelVersion", "unknown"),
             "created": provenance.get("created"),

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import click
+from labels import MODEL_NAME
 
 
 # --- operator commands: thin wrappers over modules that keep their own argparse options,
@@ -45,7 +46,7 @@ _model_dir_option = click.option("--model-dir", type=click.Path(file_okay=False,
 @click.option("--force", is_flag=True, help="Prepare it again even if the folder holds it already.")
 def model(source, model_dir, force):
     """Prepare the model folder (weights, tokenizer, label config)."""
-    from .archive import ArchiveError, prepare_model
+    from .model.archive import ArchiveError, prepare_model
     try:
         built = prepare_model(source, model_dir, force=force)
     except ArchiveError as error:
@@ -65,7 +66,7 @@ def model(source, model_dir, force):
               help="Another model-config.yaml (default: handler/model-config.yaml).")
 @click.option("--format", "archive_format", type=click.Choice(["default", "no-archive"]), default="default",
               show_default=True, help="no-archive: a folder TorchServe does not re-extract at every start.")
-@click.option("--name", "file_name", default="toxic-bert", show_default=True,
+@click.option("--name", "file_name", default=MODEL_NAME, show_default=True,
               help="The archive's file name (toxic-bert-candidate: a rollout's candidate version).")
 @click.option("--workers", type=click.IntRange(1, 64),
               help="Workers of this version (default: the model config's); a candidate needs fewer.")
@@ -73,7 +74,7 @@ def model(source, model_dir, force):
 def archive(source, model_dir, export_dir, precision, version_, config_file, archive_format, file_name,
             workers, force):
     """Build the TorchServe archive, preparing the model and its precision check first if needed."""
-    from .archive import ArchiveError, ArchiveRequest, build
+    from .model.archive import ArchiveError, ArchiveRequest, build
     request = ArchiveRequest(model_dir, export_dir, precision, version_, config_file, archive_format,
                              file_name, workers)
     try:

@@ -14,7 +14,7 @@ BATCH_SIZE = 16
 
 class LocalScorer:
     def __init__(self, model_dir: Path, precision: str = "fp32", threshold: float | None = None):
-        from offline_context import OfflineContext
+        from .model.offline_context import OfflineContext
         from toxic_handler import ToxicHandler  # torch and TorchServe: only when scoring locally
         settings = {"precision": precision}
         if threshold is not None:

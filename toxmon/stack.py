@@ -53,12 +53,11 @@ def programs(stack: Stack) -> list[supervise.Program]:
     ts_dir, ui_dir = stack.run_dir / "torchserve", stack.run_dir / "ui"
     (ts_dir / "tmp").mkdir(parents=True, exist_ok=True)
     try:  # the primary, and the rollout's candidate when the store holds one
-        command = torchserve_process.command(stack.model_store)
+        settings = torchserve_process.run_settings(ts_dir, stack.model_store, stack.ports)
     except ValueError as error:
         raise StackError(str(error)) from None
-    torchserve = supervise.Program(
-        "torchserve", command, ts_dir,
-        torchserve_process.run_settings(ts_dir, stack.model_store, stack.ports), startsecs=5)
+    torchserve = supervise.Program("torchserve", torchserve_process.command(stack.model_store), ts_dir,
+                                   settings, startsecs=5)
     ui = supervise.Program("ui", ui_process.command(), ui_dir,
                            ui_process.ui_settings(ui_dir, stack.ports, stack.ui_port, stack.routing_file),
                            stopwaitsecs=25)

@@ -1,9 +1,10 @@
-"""A local TorchServe: its environment, its start, the one readiness check, its stop.
+"""A local TorchServe: its environment, its start, waiting for it to be ready, its stop.
 
 Used by `toxmon run` (through supervisord), the tests and the benchmark. Every
 instance reads the one config/config.properties; what differs on this machine
-(loopback addresses, ports, the model store) comes from TS_* environment
-variables, which TorchServe honours because the file sets enable_envvars_config.
+(loopback addresses, ports, the model store and what it holds) comes from TS_*
+environment variables, which TorchServe honours because the file sets
+enable_envvars_config. Nothing else is set here: PER_PLACE lists it all.
 
 Each instance lives in its own run directory (logs, TMPDIR): TorchServe keeps its
 pid file and extracts archives in the temp directory, so a private one lets
@@ -17,17 +18,18 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .checkout import root
+from labels import MODEL_NAME
+from toxicity_ui import torchserve_ready
 
-MODEL_NAME = "toxic-bert"
+from .checkout import root
+from .model.archive import CANDIDATE_FILE_NAME
+
 PRIMARY_ARCHIVE = f"{MODEL_NAME}.mar"
-CANDIDATE_ARCHIVE = f"{MODEL_NAME}-candidate.mar"   # a rollout's candidate version (docs/rollouts.md)
+CANDIDATE_ARCHIVE = f"{CANDIDATE_FILE_NAME}.mar"   # a rollout's candidate version (docs/rollouts.md)
 
 
 def config_file() -> Path:
@@ -56,31 +58,42 @@ class Ports:
                 for name in ("inference", "management", "metrics")}
 
 
-def local_settings(model_store: Path, ports: Ports, settings: dict | None = None) -> dict:
+# The properties of config/config.properties a local instance changes: where it listens,
+# which store it serves and what it loads from it, where its metrics config is. Everything
+# else is the file's (tests/unit/test_one_place.py holds every other place to this list).
+PER_PLACE = ("inference_address", "management_address", "metrics_address", "grpc_inference_port",
+             "grpc_management_port", "model_store", "allowed_urls", "load_models", "metrics_config")
+
+
+def local_settings(model_store: Path, ports: Ports, settings: dict | None = None,
+                   archive: str | list[str] | None = None) -> dict:
     """TS_* variables for a loopback-only instance serving `model_store`.
 
-    `settings` adds or replaces any other property (e.g. {"job_queue_size": 2}).
+    archive: the archives to load; default: the primary and the candidate when there is one.
+    `settings` adds or replaces any other property (a smaller job queue, say): a test's or a
+    benchmark's variation, never a second home for a setting.
     """
     urls = ports.urls()
+    names = archives(model_store) if archive is None else [archive] if isinstance(archive, str) else archive
     values = {
         "inference_address": urls["inference"],
         "management_address": urls["management"],
         "metrics_address": urls["metrics"],
-        "grpc_inference_address": "127.0.0.1",
-        "grpc_management_address": "127.0.0.1",
         "grpc_inference_port": ports.grpc_inference,
         "grpc_management_port": ports.grpc_management,
         "model_store": model_store,
         "allowed_urls": f"file://{model_store}/.*",
+        "load_models": ",".join(f"{MODEL_NAME}={name}" for name in names),
         "metrics_config": metrics_config(),
         **(settings or {}),
     }
     return {f"TS_{key.upper()}": str(value) for key, value in values.items()}
 
 
-def run_settings(run_dir: Path, model_store: Path, ports: Ports, settings: dict | None = None) -> dict:
+def run_settings(run_dir: Path, model_store: Path, ports: Ports, settings: dict | None = None,
+                 archive: str | list[str] | None = None) -> dict:
     """What a local TorchServe is given: TS_* settings, its logs and temp dir in `run_dir`."""
-    return {**local_settings(model_store, ports, settings),
+    return {**local_settings(model_store, ports, settings, archive),
             "TMPDIR": str(run_dir / "tmp"), "TEMP": str(run_dir / "tmp"),
             "LOG_LOCATION": str(run_dir / "logs"), "METRICS_LOCATION": str(run_dir / "logs")}
 
@@ -115,13 +128,12 @@ def archives(model_store: Path) -> list[str]:
     return loaded
 
 
-def command(model_store: Path, archive: str | list[str] | None = None, config: Path | None = None) -> list[str]:
-    """archive: the archives to serve; default: the primary and the candidate when there is one."""
+def command(model_store: Path, config: Path | None = None) -> list[str]:
+    """TorchServe's launcher finds the store in the config file or --model-store, never in
+    TS_MODEL_STORE: the one value goes both ways (as in the image's entrypoint)."""
     torchserve = Path(sys.executable).parent / "torchserve"
-    names = archives(model_store) if archive is None else [archive] if isinstance(archive, str) else archive
-    return [str(torchserve), "--start", "--foreground", "--ncs", "--disable-token-auth",
-            "--ts-config", str(config or config_file()), "--model-store", str(model_store),
-            "--models", *(f"{MODEL_NAME}={name}" for name in names)]
+    return [str(torchserve), "--start", "--foreground", "--ncs", "--ts-config", str(config or config_file()),
+            "--model-store", str(model_store)]
 
 
 def start(run_dir: Path, model_store: Path, ports: Ports, settings: dict | None = None,
@@ -131,8 +143,8 @@ def start(run_dir: Path, model_store: Path, ports: Ports, settings: dict | None 
     for sub in ("logs", "tmp"):
         (run_dir / sub).mkdir(parents=True, exist_ok=True)
     log = open(run_dir / "logs" / "console.log", "ab")
-    return subprocess.Popen(command(model_store, archive, config), cwd=run_dir,
-                            env={**os.environ, **run_settings(run_dir, model_store, ports, settings)},
+    return subprocess.Popen(command(model_store, config), cwd=run_dir,
+                            env={**os.environ, **run_settings(run_dir, model_store, ports, settings, archive)},
                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True)
 
@@ -140,19 +152,11 @@ def start(run_dir: Path, model_store: Path, ports: Ports, settings: dict | None 
 def model_status(management_url: str, timeout: float = 2.0, version: str | None = None) -> dict | None:
     """The management API's view of the model (its default version, or `version`), or None
     when it is not reachable."""
-    path = f"/models/{MODEL_NAME}" + (f"/{version}" if version else "")
-    try:
-        with urllib.request.urlopen(f"{management_url}{path}", timeout=timeout) as reply:
-            return json.loads(reply.read())[0]
-    except (urllib.error.URLError, OSError, ValueError, IndexError):
-        return None
+    return torchserve_ready.describe(management_url, MODEL_NAME, version, timeout)
 
 
 def is_ready(management_url: str, version: str | None = None) -> bool:
-    """The readiness check everything shares: /ping says Healthy before the worker
-    loads; a READY worker is the real signal."""
-    status = model_status(management_url, version=version)
-    return bool(status) and any(w.get("status") == "READY" for w in status.get("workers", []))
+    return torchserve_ready.is_ready(management_url, MODEL_NAME, version, timeout=2.0)
 
 
 def load_failure(log: Path) -> str | None:

@@ -11,7 +11,7 @@ import yaml
 from support.servers import ROOT
 
 BIN = Path(sys.executable).parent
-DOCKERFILES = [ROOT / "handler" / "Dockerfile", ROOT / "ui" / "Dockerfile"]
+DOCKERFILES = [ROOT / "deploy" / "torchserve" / "Dockerfile", ROOT / "ui" / "Dockerfile"]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
@@ -39,7 +39,7 @@ def test_final_stage_is_non_root_with_healthcheck_and_pinned_base(dockerfile):
 
 def test_the_torchserve_image_builds_its_archive_with_the_command_make_uses():
     """The images themselves are run in tests/containers/test_stack.py."""
-    text = (ROOT / "handler" / "Dockerfile").read_text()
+    text = (ROOT / "deploy" / "torchserve" / "Dockerfile").read_text()
     assert "ARG MODEL_SOURCE" in text
     assert "toxmon archive --source" in text and "$(TOXMON) archive --source" in (ROOT / "Makefile").read_text()
     assert "/home/model-server/model-store/toxic-bert.mar" in text
@@ -60,7 +60,7 @@ def test_the_candidate_override_mounts_one_archive_where_the_entrypoint_looks():
     source, target, mode = mount.rsplit(":", 2)
     assert target == "/home/model-server/model-store/toxic-bert-candidate.mar" and mode == "ro"
     assert source == "${CANDIDATE_ARCHIVE:-./model-store/toxic-bert-candidate.mar}"
-    assert "$MODEL_STORE/toxic-bert-candidate.mar" in (ROOT / "handler" / "torchserve-entrypoint.sh").read_text()
+    assert '"$store/$model-candidate.mar"' in (ROOT / "deploy" / "torchserve" / "torchserve-entrypoint.sh").read_text()
     ui = COMPOSE["services"]["ui"]
     assert ui["environment"]["ROUTING_FILE"].startswith("/var/lib/toxicity-monitor/")
     assert "rollout-data:/var/lib/toxicity-monitor" in ui["volumes"]

@@ -62,7 +62,7 @@ def test_probes_point_at_ports_and_paths_that_exist(overlay):
                     else:
                         assert probe["httpGet"]["path"] == "/ping"
                 else:
-                    assert "127.0.0.1:8081/models/toxic-bert" in " ".join(probe["exec"]["command"])
+                    assert probe["exec"]["command"] == ["torchserve-ready"], "the image's one readiness probe"
             assert container["resources"]["requests"] and container["resources"]["limits"], name
     ui = by_kind(render(overlay), "Deployment")["ui"]["spec"]["template"]["spec"]["containers"][0]
     assert ui["readinessProbe"]["httpGet"]["path"] == "/readyz" and ui["livenessProbe"]["httpGet"]["path"] == "/healthz"

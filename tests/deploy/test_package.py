@@ -26,7 +26,7 @@ def test_pip_install_in_a_clean_venv_gives_a_working_toxmon(tmp_path):
     for command in ("score", "evaluate", "model", "archive", "run", "stop", "status", "bench"):
         assert f"  {command} " in help_text.stdout, command
 
-    probe = ("import importlib.resources, toxmon, labels, offline_context, toxicity_ui;"
+    probe = ("import importlib.resources, toxmon, labels, toxmon.model.offline_context, toxicity_ui;"
              "print(importlib.resources.files('toxmon').joinpath('data/public_eval.csv').is_file(),"
              " importlib.resources.files('toxicity_ui').joinpath('templates/index.html').is_file())")
     # toxicity_ui needs Flask, which toxmon does not: install it only for the probe.

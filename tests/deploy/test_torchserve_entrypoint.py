@@ -1,8 +1,9 @@
 """The TorchServe image's start command and config, run here the way the image runs them.
 
-The image runs handler/torchserve-entrypoint.sh with config/config.properties;
+The image runs deploy/torchserve/torchserve-entrypoint.sh with config/config.properties;
 here the same script runs with the same config, only its addresses and paths
 moved (TS_* variables) to free loopback ports and a temporary model store holding the demo archive.
+The image's readiness probe (torchserve-ready) runs with the same environment, as it does there.
 """
 
 import os
@@ -29,15 +30,21 @@ def test_image_entrypoint_serves_the_demo_archive(demo_store, tmp_path, with_can
     (tmp_path / "tmp").mkdir()
     # The image's own config file; only addresses and paths move, through TorchServe's TS_* variables.
     env = {**os.environ, **torchserve_process.local_settings(store, ports),
-           "TS_CONFIG": str(ROOT / "config" / "config.properties"), "MODEL_STORE": str(store),
+           "TS_CONFIG_FILE": str(ROOT / "config" / "config.properties"),
            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
            "TMPDIR": str(tmp_path / "tmp"), "TEMP": str(tmp_path / "tmp"), "LOG_LOCATION": str(tmp_path / "logs"),
            "METRICS_LOCATION": str(tmp_path / "logs"), "HF_HUB_OFFLINE": "1"}
+    del env["TS_LOAD_MODELS"]  # what to load is the entrypoint's to decide, from the file and the store
+    probe = [sys.executable, str(ROOT / "ui" / "toxicity_ui" / "torchserve_ready.py")]
+    before = subprocess.run(probe, env=env, capture_output=True, text=True, timeout=30)
+    assert before.returncode == 1 and "cannot be read" in before.stderr, before
     log = open(tmp_path / "console.log", "wb")
-    process = subprocess.Popen([str(ROOT / "handler" / "torchserve-entrypoint.sh")], cwd=tmp_path, env=env,
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen([str(ROOT / "deploy" / "torchserve" / "torchserve-entrypoint.sh")], cwd=tmp_path,
+                               env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         torchserve_process.wait_ready(ports.urls()["management"], 180, process)
+        ready = subprocess.run(probe, env=env, capture_output=True, text=True, timeout=30)
+        assert ready.returncode == 0, ready.stderr
         model = torchserve_process.model_status(ports.urls()["management"])
         # Workers and batching from the archive's model-config.yaml.
         assert model["batchSize"] == 16 and model["maxBatchDelay"] == 5 and len(model["workers"]) == 2

@@ -10,7 +10,7 @@ from safetensors.torch import load_file
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from labels import ID2LABEL, PROBLEM_TYPE
-from prepare_model import DEMO_SEED, build_demo
+from toxmon.model.prepare_model import DEMO_SEED, build_demo
 
 HELDOUT = json.loads((Path(__file__).parents[2] / "handler" / "texts" / "heldout.json").read_text())
 
@@ -57,8 +57,8 @@ def _words(text: str) -> frozenset:
 
 
 def test_no_public_sentence_nor_a_near_duplicate_is_in_the_demo_training_data():
-    from demo_data import generate_examples
-    from prepare_model import DEMO_TRAINING
+    from toxmon.model.demo_data import generate_examples
+    from toxmon.model.prepare_model import DEMO_TRAINING
     training = [text for text, _ in generate_examples(DEMO_TRAINING["per_template"], DEMO_SEED)]
     training_words = [_words(text) for text in training]
     public = [row["comment_text"] for row in csv.DictReader(PUBLIC_SET.open())]

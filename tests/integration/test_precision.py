@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from compare_precision import DEFAULT_TEXTS, MAX_DIFF, compare, load_texts, main
+from toxmon.model.compare_precision import DEFAULT_TEXTS, MAX_DIFF, compare, load_texts, main
 from precision import CHECK_FILE, INT8_MODEL_FILE, flags_that_matter, not_native_reason
 from support.servers import ROOT
 
@@ -32,7 +32,7 @@ def test_precision_agrees_with_fp32(demo_model_with_int8, precision):
 @pytest.mark.parametrize("precision", ["bf16", "int8"])
 def test_reduced_precision_handler_scores_spread_like_fp32(demo_model_with_int8, precision):
     """On the demo model scores spread from ~0 to ~1, so a runner returning constants cannot pass."""
-    from offline_context import OfflineContext
+    from toxmon.model.offline_context import OfflineContext
     from toxic_handler import ToxicHandler
     texts = [{"body": "Thank you for the lovely dinner."}, {"body": "You are a stupid worthless idiot."}]
     answers = {}

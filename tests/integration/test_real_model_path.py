@@ -14,12 +14,12 @@ import requests
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from offline_context import OfflineContext
+from toxmon.model.offline_context import OfflineContext
 from support.hub import LocalHub, build_hub_snapshot
 from support.servers import ROOT, free_port
 from toxic_handler import ToxicHandler
 
-PREPARE = ROOT / "handler" / "prepare_model.py"
+PREPARE = "toxmon.model.prepare_model"
 TEXTS = ["You are a stupid worthless idiot.", "Thank you for the lovely dinner.", "I will hurt you."]
 
 
@@ -38,7 +38,7 @@ def prepare(source, output, cache, endpoint, *extra):
     env = {**os.environ, "HF_ENDPOINT": endpoint, "HF_HUB_ETAG_TIMEOUT": "5", "HF_HUB_DOWNLOAD_TIMEOUT": "5"}
     for offline in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):  # set in this process by the handler's import
         env.pop(offline, None)
-    return subprocess.run([sys.executable, str(PREPARE), "--source", source, "--output", str(output),
+    return subprocess.run([sys.executable, "-m", PREPARE, "--source", source, "--output", str(output),
                            "--cache-dir", str(cache), *extra], env=env, capture_output=True, text=True,
                           timeout=600)
 

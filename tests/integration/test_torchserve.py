@@ -7,7 +7,7 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from compare_precision import MAX_DIFF
+from toxmon.model.compare_precision import MAX_DIFF
 from labels import LABELS
 from support.http import metric_sum, post_concurrently, post_json, scrape
 

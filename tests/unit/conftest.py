@@ -5,7 +5,7 @@ import torch
 from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
 from labels import ID2LABEL, LABEL2ID, PROBLEM_TYPE
-from prepare_model import minilm_encoder_dir, save_model
+from toxmon.model.prepare_model import minilm_encoder_dir, save_model
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +27,7 @@ def tiny_model_dir(tmp_path_factory):
 def tiny_int8_model_dir(tiny_model_dir, tmp_path_factory):
     """The tiny model with its int8 ONNX model and agreement record, as `make archive` builds them."""
     import shutil
-    from prepare_precision import prepare
+    from toxmon.model.prepare_precision import prepare
     output = tmp_path_factory.mktemp("tiny-int8") / "model"
     shutil.copytree(tiny_model_dir, output)
     prepare(output, ["a friendly sentence", "you are a stupid idiot", "thanks for the lovely photo"])

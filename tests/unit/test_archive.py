@@ -1,4 +1,4 @@
-"""toxmon/archive.py: what goes into toxic-bert.mar, and when it is rebuilt."""
+"""toxmon/model/archive.py: what goes into toxic-bert.mar, and when it is rebuilt."""
 
 import json
 import os
@@ -7,9 +7,9 @@ import zipfile
 import pytest
 import yaml
 
-from toxmon import build_cache
-from toxmon.archive import (ArchiveError, ArchiveRequest, build_archive, model_inputs_hash, model_is_current,
-                            prepare_model, HANDLER, HELPER_MODULES, MODEL_FILES, PRECISION_FILES)
+from toxmon.model import build_cache
+from toxmon.model.archive import (ArchiveError, ArchiveRequest, build_archive, model_inputs_hash, model_is_current,
+                                  prepare_model, handler_dir, MODEL_FILES, PRECISION_FILES)
 
 
 def archive_members(path):
@@ -17,11 +17,14 @@ def archive_members(path):
         return set(archive.namelist()), yaml.safe_load(archive.read("model-config.yaml"))
 
 
-def test_the_archive_carries_handler_modules_model_and_the_requested_precision(tiny_model_dir, tmp_path):
+def test_the_archive_carries_all_of_handler_the_model_and_the_requested_precision(tiny_model_dir, tmp_path):
+    """handler/ holds exactly what the archive ships: every file of it is in there."""
     request = ArchiveRequest(tiny_model_dir, tmp_path / "store", precision="fp32", version="2.1")
     assert build_archive(request) is True
     members, config = archive_members(request.archive_path)
-    assert {HANDLER, *HELPER_MODULES, *MODEL_FILES} <= members
+    shipped = {path.name for path in handler_dir().iterdir() if path.is_file()}
+    assert {"toxic_handler.py", "labels.py", "model-config.yaml", "requirements.txt"} <= shipped
+    assert shipped | set(MODEL_FILES) <= members, shipped - members
     assert "MAR-INF/MANIFEST.json" in members
     assert config["handler"]["precision"] == "fp32"
     assert (config["batchSize"], config["minWorkers"]) == (16, 2)  # the shipped serving settings
@@ -83,15 +86,19 @@ def test_which_model_folders_are_current(tmp_path):
 
 def test_the_inputs_hash_follows_the_code_that_builds_the_model(tmp_path, monkeypatch):
     import shutil
-    from toxmon import archive
-    handler = tmp_path / "handler"
-    shutil.copytree(archive.handler_dir(), handler)
-    monkeypatch.setattr(archive, "handler_dir", lambda: handler)
+    from toxmon.model import archive
+    code = []
+    for path in archive.MODEL_CODE:
+        code.append(tmp_path / path.name)
+        shutil.copy(path, code[-1])
+    monkeypatch.setattr(archive, "MODEL_CODE", tuple(code))
+    demo_data = tmp_path / "demo_data.py"
+    assert demo_data in code
     before = model_inputs_hash("demo")
     assert model_inputs_hash("demo") == before and model_inputs_hash("demo-candidate") != before
-    os.utime(handler / "demo_data.py", (0, 0))
+    os.utime(demo_data, (0, 0))
     assert model_inputs_hash("demo") == before, "a new file time alone changes nothing"
-    (handler / "demo_data.py").write_text((handler / "demo_data.py").read_text() + "\n# changed\n")
+    demo_data.write_text(demo_data.read_text() + "\n# changed\n")
     assert model_inputs_hash("demo") != before
 
 
@@ -99,7 +106,7 @@ def test_a_model_built_before_from_the_same_inputs_comes_from_the_cache(tmp_path
     """No training: the cached directory is copied whole into place, and is then current."""
     import sys
     monkeypatch.setenv("TOXMON_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setitem(sys.modules, "prepare_model", None)  # an import (a build) would fail the test
+    monkeypatch.setitem(sys.modules, "toxmon.model.prepare_model", None)  # an import (a build) would fail the test
     built = model_folder(tmp_path / "built", "toxic-bert-demo", built_from=model_inputs_hash("demo"))
     (built / "model.safetensors").write_bytes(b"weights")
     build_cache.store("model-demo", model_inputs_hash("demo"), built)
@@ -125,12 +132,12 @@ def test_precision_files_are_current_by_their_inputs(tiny_int8_model_dir, tmp_pa
     """The tiny model's int8 files were just made: current; new weights make them stale."""
     import shutil
     import sys
-    from toxmon.archive import precision_inputs_hash, prepare_precision_files
+    from toxmon.model.archive import precision_inputs_hash, prepare_precision_files
     monkeypatch.setenv("TOXMON_CACHE_DIR", str(tmp_path / "cache"))
     model = tmp_path / "model"
     shutil.copytree(tiny_int8_model_dir, model)
     build_cache.record(model, precision=precision_inputs_hash(model))
-    monkeypatch.setitem(sys.modules, "prepare_precision", None)  # a rebuild would fail the test
+    monkeypatch.setitem(sys.modules, "toxmon.model.prepare_precision", None)  # a rebuild would fail the test
     os.utime(model / "model.safetensors", (0, 0))
     assert prepare_precision_files(model) is False
     build_cache.store("precision", precision_inputs_hash(model), model, PRECISION_FILES)
@@ -147,7 +154,7 @@ def test_two_builds_at_once_keep_their_own_files(tiny_model_dir, tmp_path):
     two builds running together (a workstation's `make archive` and a test run) must not mix."""
     import subprocess
     import sys
-    build = ("import sys; from pathlib import Path; from toxmon.archive import ArchiveRequest, build_archive;"
+    build = ("import sys; from pathlib import Path; from toxmon.model.archive import ArchiveRequest, build_archive;"
              "[build_archive(ArchiveRequest(Path(sys.argv[1]), Path(sys.argv[2]) / str(i), precision=sys.argv[3]))"
              " for i in range(5)]")
     processes = [subprocess.Popen([sys.executable, "-c", build, str(tiny_model_dir), str(tmp_path / precision),

@@ -8,7 +8,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from handler_settings import HandlerSettings
 from labels import LABELS
-from offline_context import OfflineContext
+from toxmon.model.offline_context import OfflineContext
 from toxic_handler import ToxicHandler
 
 
@@ -128,7 +128,17 @@ def test_int8_without_the_int8_model_is_refused_with_the_fix(tiny_model_dir):
     ({"bogus": 1}, "unknown handler settings"),
 ])
 def test_invalid_settings_are_refused(settings, message):
+    from toxmon.model.handler_files import shipped_model_config
     with pytest.raises(ValueError, match=message):
+        HandlerSettings.from_mapping({**shipped_model_config()["handler"], **settings})
+
+
+def test_a_setting_missing_from_the_model_config_is_refused_by_name():
+    """The handler has no defaults of its own: model-config.yaml is the one place for them."""
+    from toxmon.model.handler_files import shipped_model_config
+    settings = shipped_model_config()["handler"]
+    del settings["max_windows"]
+    with pytest.raises(ValueError, match=r"lacks \['max_windows'\]"):
         HandlerSettings.from_mapping(settings)
 
 

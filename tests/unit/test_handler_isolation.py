@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import request_parsing
 from request_parsing import InputError, check_text, extract_text
-from offline_context import OfflineContext
+from toxmon.model.offline_context import OfflineContext
 from support.hostile_text import any_text
 from toxic_handler import ToxicHandler
 

@@ -13,7 +13,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from handler_settings import HandlerSettings
 from labels import LABELS
-from offline_context import OfflineContext
+from toxmon.model.offline_context import OfflineContext
 from toxic_handler import ToxicHandler
 from windows import group_by_length
 
@@ -244,8 +244,9 @@ def test_a_window_the_model_fails_on_fails_only_its_text(tiny_model_dir):
     ({"explain_top": 0}, "at least 1"),
 ])
 def test_invalid_window_and_explanation_settings_are_refused(settings, message):
+    from toxmon.model.handler_files import shipped_model_config
     with pytest.raises(ValueError, match=message):
-        HandlerSettings.from_mapping(settings)
+        HandlerSettings.from_mapping({**shipped_model_config()["handler"], **settings})
 
 
 def test_the_archives_settings_are_valid_and_bound_the_uis_longest_text():

@@ -13,12 +13,13 @@ plus what happened to the comparisons (compared, dropped by the bounded queue, f
 
 import time
 
-import requests
 
-from toxicity_ui.rollout import ui_agreement
+from toxicity_ui.rollout_counters import ui_agreement
+from toxicity_ui.torchserve_management import Management
 from toxicity_ui.routing import Routing, write_routing_file
 
-from .. import archive, torchserve_process
+from .. import torchserve_process
+from ..model import archive
 from .scenarios import measure_texts
 
 CANDIDATE_VERSION = "2.0"
@@ -90,8 +91,7 @@ def run(args, precision: str, texts: list[str], torchserve, ui_in_front, cpu_sec
                 measured.run(f"primary only, {level} clients, round {round_}", Routing(), level)
                 measured.run(f"shadow, {level} clients, round {round_}", shadow, level)
         # A candidate that fails every call: no worker left (TorchServe answers 503 at once).
-        scale = f"{ports.urls()['management']}/models/{torchserve_process.MODEL_NAME}/{CANDIDATE_VERSION}"
-        requests.put(scale, params={"min_worker": 0, "max_worker": 0, "synchronous": "true"}, timeout=120)
+        Management(ports.urls()["management"]).scale_workers(CANDIDATE_VERSION, 0)
         for level in sorted({min(levels), max(levels)}):
             measured.run(f"shadow, failing candidate, {level} clients", shadow, level)
         rows = measured.rows

@@ -26,7 +26,8 @@ from pathlib import Path
 import yaml
 from precision import flags_that_matter, not_native_reason
 
-from .. import archive, torchserve_process, ui_process
+from .. import torchserve_process
+from ..model import archive, ui_process
 from ..checkout import root
 from ..ports import free_port
 from . import rollout, scenarios

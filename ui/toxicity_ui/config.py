@@ -5,6 +5,7 @@ import secrets
 import logging
 from dataclasses import dataclass, fields
 
+from .model_names import MODEL_NAME
 from .version import VERSION
 
 logger = logging.getLogger(__name__)
@@ -19,7 +20,7 @@ def _env(name: str, default, cast=str):
 class Settings:
     torchserve_inference_url: str = "http://127.0.0.1:8080"
     torchserve_management_url: str = "http://127.0.0.1:8081"
-    model_name: str = "toxic-bert"
+    model_name: str = MODEL_NAME
     connect_timeout_seconds: float = 2.0
     read_timeout_seconds: float = 60.0   # long texts and explanations take seconds on plain CPUs
     connect_retries: int = 2            # connection errors only; a sent request is never retried

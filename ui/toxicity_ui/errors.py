@@ -1,5 +1,6 @@
 """Every error the UI answers with: the ApiError type, one constructor per error code,
-and the Flask error handlers (registered by init_app).
+and the Flask error handlers (registered by init_app). The page's own answer to a failed
+CSRF check is the page's (pages.py), so this module imports nothing of the app but metrics.
 
 An ApiError is an HTTP status, a stable code and a message for people, answered as
 {"error": {"code": ..., "message": ...}} on the API and as the page's error on the form.
@@ -7,8 +8,7 @@ An ApiError is an HTTP status, a stable code and a message for people, answered 
 
 import logging
 
-from flask import jsonify, make_response, render_template, request
-from flask_wtf.csrf import CSRFError
+from flask import current_app, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from . import metrics
@@ -120,19 +120,11 @@ def _api_error(error: ApiError):
     return response, error.status
 
 
-def _csrf_error(error):
-    from .pages import CheckForm, render
-    metrics.EXCEPTIONS.labels(type="csrf").inc()
-    return render(CheckForm(), error="Your session expired or the form was not sent by this page. "
-                                     "Please submit again.", status=400)
-
-
 def _http_error(error: HTTPException):
-    from .services import services
     code = HTTP_CODES.get(error.code, "http_error")
     message = error.description
     if error.code == 413:
-        message = f"The request body is larger than {services().settings.max_body_bytes:,} bytes."
+        message = f"The request body is larger than {current_app.config['MAX_CONTENT_LENGTH']:,} bytes."
     metrics.EXCEPTIONS.labels(type=code).inc()
     if _wants_json():
         response = jsonify({"error": {"code": code, "message": message}})
@@ -156,6 +148,5 @@ def _unexpected(error: Exception):
 def init_app(app) -> None:
     metrics.init_known_series(ERROR_CODES)
     app.register_error_handler(ApiError, _api_error)
-    app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 from prometheus_client.core import GaugeMetricFamily
 
+from .torchserve_ready import has_ready_worker
+
 
 def _epoch(timestamp: str) -> float:
     return datetime.datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
@@ -22,9 +24,8 @@ class ModelStatusCollector:
     def collect(self):
         status = self.fetch_status()
         workers = (status or {}).get("workers", [])
-        ready = any(worker.get("status") == "READY" for worker in workers)
-        yield GaugeMetricFamily("toxicity_model_ready",
-                                "1 when TorchServe has a READY worker for the model", value=int(ready))
+        yield GaugeMetricFamily("toxicity_model_ready", "1 when TorchServe has a READY worker for the model",
+                                value=int(has_ready_worker(status)))
         by_state = GaugeMetricFamily("toxicity_model_workers", "TorchServe workers by state",
                                      labels=["state"])
         for state in ("READY", "LOADING", "UNLOADING", "UNKNOWN"):

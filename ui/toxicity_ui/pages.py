@@ -8,8 +8,10 @@ import secrets
 
 from flask import Blueprint, render_template, request, session
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
 from wtforms import BooleanField, TextAreaField
 
+from . import metrics
 from .errors import ApiError, empty_text
 from .highlight import segments
 from .scoring import admit, score_text, score_texts
@@ -33,6 +35,13 @@ def render(form: CheckForm, result=None, batch=None, error=None, status=200):
                            version=settings.app_version, last_model=services().last_model.get(),
                            policy=services().policy.as_dict(), segments=segments)
     return page, status
+
+
+@pages.app_errorhandler(CSRFError)  # app-wide: the check runs before any view
+def csrf_failed(error):
+    metrics.EXCEPTIONS.labels(type="csrf").inc()
+    return render(CheckForm(), error="Your session expired or the form was not sent by this page. "
+                                     "Please submit again.", status=400)
 
 
 @pages.get("/")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import yaml
 
-LABELS = ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate")
+from .model_names import LABELS
+
 DECISIONS = ("allow", "review", "block")
 DEFAULT_FILE = Path(__file__).with_name("policy.yaml")
 

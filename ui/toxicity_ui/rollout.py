@@ -16,53 +16,30 @@ within a second. It lives in the UI package so the UI image runs it too
 import json
 import sys
 import time
-import urllib.error
-import urllib.request
 
 import click
 
 from .config import Settings
 from .disagreement_samples import DisagreementSamples, default_path
+from .model_names import MODEL_NAME
+from .rollout_counters import ui_agreement
 from .routing import Routing, RoutingError, read_routing_file, write_routing_file
-
-MODEL_NAME = "toxic-bert"
+from .torchserve_management import Management, ManagementError
+from .torchserve_ready import has_ready_worker, ready_workers
 
 
 class RolloutError(click.ClickException):
     pass
 
 
-class Management:
-    """The few management API calls a rollout needs."""
+class _Rollout(click.Group):
+    """A management API that cannot be reached or refuses a call is one clear line, not a traceback."""
 
-    def __init__(self, url: str, timeout: float = 10.0):
-        self.url = url.rstrip("/")
-        self.timeout = timeout
-
-    def _call(self, method: str, path: str):
-        request = urllib.request.Request(f"{self.url}{path}", method=method)
+    def invoke(self, ctx):
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as reply:
-                return json.loads(reply.read() or b"null")
-        except urllib.error.HTTPError as error:
-            detail = error.read().decode("utf-8", "replace")[:300]
-            raise RolloutError(f"TorchServe's management API answered {error.code} to {method} {path}: "
-                               f"{detail}") from None
-        except (urllib.error.URLError, OSError) as error:
-            raise RolloutError(f"TorchServe's management API at {self.url} cannot be reached: {error}") from None
-
-    def versions(self) -> list[dict]:
-        return self._call("GET", f"/models/{MODEL_NAME}/all")
-
-    def default_version(self) -> str:
-        return str(self._call("GET", f"/models/{MODEL_NAME}")[0]["modelVersion"])
-
-    def set_default(self, version: str) -> None:
-        self._call("PUT", f"/models/{MODEL_NAME}/{version}/set-default")
-
-
-def _ready(description: dict) -> bool:
-    return any(worker.get("status") == "READY" for worker in description.get("workers", []))
+            return super().invoke(ctx)
+        except ManagementError as error:
+            raise RolloutError(str(error)) from None
 
 
 def pick_candidate(management: Management, wanted: str | None) -> str:
@@ -81,7 +58,7 @@ def pick_candidate(management: Management, wanted: str | None) -> str:
         raise RolloutError(f"version {wanted} is not loaded; TorchServe serves {', '.join(sorted(versions))}")
     if wanted == default:
         raise RolloutError(f"version {wanted} is already the primary (TorchServe's default)")
-    if not _ready(versions[wanted]):
+    if not has_ready_worker(versions[wanted]):
         raise RolloutError(f"version {wanted} has no READY worker yet; try again when it has")
     return wanted
 
@@ -97,35 +74,6 @@ def _write(path: str, routing: Routing) -> None:
     write_routing_file(path, routing, changed=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
 
 
-def ui_agreement(ui_url: str) -> dict | None:
-    """The UI's rollout counters, summed over its workers, and the comparisons still queued;
-    None when it cannot be read."""
-    from prometheus_client.parser import text_string_to_metric_families
-    try:
-        with urllib.request.urlopen(f"{ui_url.rstrip('/')}/metrics", timeout=5) as reply:
-            text = reply.read().decode()
-    except (urllib.error.URLError, OSError):
-        return None
-    summary = {"comparisons": {}, "disagreements": {}, "calls": {}, "queued": 0}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == "toxicity_ui_rollout_queue_depth":
-                summary["queued"] += int(sample.value)
-                continue
-            if sample.name == "toxicity_ui_rollout_comparisons_total":
-                key, bucket = sample.labels["outcome"], "comparisons"
-            elif sample.name == "toxicity_ui_rollout_disagreements_total":
-                key, bucket = f"{sample.labels['label']} {sample.labels['direction']}", "disagreements"
-            elif sample.name == "toxicity_ui_version_calls_total":
-                labels = sample.labels
-                key = f"{labels['version']} ({labels['role']}, {labels['purpose']}) {labels['outcome']}"
-                bucket = "calls"
-            else:
-                continue
-            summary[bucket][key] = summary[bucket].get(key, 0) + int(sample.value)
-    return summary
-
-
 # --- the command ---------------------------------------------------------------------------------
 _management_option = click.option(
     "--management-url", envvar="TORCHSERVE_MANAGEMENT_URL", default="http://127.0.0.1:8081", show_default=True,
@@ -137,7 +85,7 @@ _candidate_option = click.option("--candidate", help="The candidate version (def
                                                      "version that is not TorchServe's default).")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Rollout, context_settings={"help_option_names": ["-h", "--help"]})
 def rollout():
     """Roll a candidate model version out: shadow, canary, promote or abort (docs/rollouts.md)."""
 
@@ -157,7 +105,7 @@ def status(management_url, routing_file, ui_url):
     for item in management.versions():
         version = str(item["modelVersion"])
         workers = item.get("workers", [])
-        ready = sum(worker.get("status") == "READY" for worker in workers)
+        ready = ready_workers(item)
         role = "primary (default)" if version == default else \
             ("candidate" if version == routing.candidate else "loaded, unused")
         click.echo(f"version {version}: {role}, {ready}/{len(workers)} workers READY, "

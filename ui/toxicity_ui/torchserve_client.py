@@ -20,12 +20,12 @@ from urllib3.exceptions import HTTPError, MaxRetryError, ProtocolError, ReadTime
 from urllib3.util.retry import Retry
 
 from .config import Settings
+from .model_names import LABELS
+from .torchserve_ready import has_ready_worker
 from .errors import (invalid_text, model_server_error as bad_gateway, model_timeout as timed_out,
                      model_unavailable as unavailable, too_long_for_model_server)
 
 logger = logging.getLogger(__name__)
-
-LABELS = ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate")
 
 
 @dataclass
@@ -189,7 +189,4 @@ class TorchServeClient:
         status, problem = self._fetch_model(read_timeout=5.0)
         if status is None:
             return False, problem
-        workers = status.get("workers", [])
-        if isinstance(workers, list) and any(isinstance(w, dict) and w.get("status") == "READY" for w in workers):
-            return True, "ready"
-        return False, "no READY worker"
+        return (True, "ready") if has_ready_worker(status) else (False, "no READY worker")

@@ -5,9 +5,17 @@ Used by the archive-time precision check (compare_precision.py), `toxmon evaluat
 name, version, its model-config.yaml section, request headers) and records what it
 reports (per-request statuses, metrics), so callers can read both. Not packed into
 the archive: inside TorchServe the real Context is used.
+
+Its settings are the archive's: handler/model-config.yaml (or another model config),
+with only the caller's overrides changed, so every path scores with the same settings.
 """
 
 from collections import defaultdict
+from pathlib import Path
+
+from labels import MODEL_NAME
+
+from .handler_files import shipped_model_config
 
 
 class RecordingMetric:
@@ -31,12 +39,14 @@ class RecordingMetrics:
 
 
 class OfflineContext:
-    model_name = "toxic-bert"
+    model_name = MODEL_NAME
 
-    def __init__(self, model_dir, handler_settings: dict | None = None, version: str = "1.0"):
-        self.system_properties = {"model_dir": str(model_dir), "gpu_id": None, "batch_size": 8}
-        self.manifest = {"model": {"modelName": "toxic-bert", "modelVersion": version}}
-        self.model_yaml_config = {"handler": handler_settings or {}}
+    def __init__(self, model_dir, handler_settings: dict | None = None, version: str = "1.0",
+                 config_file: Path | None = None):
+        config = shipped_model_config(config_file)
+        self.system_properties = {"model_dir": str(model_dir), "gpu_id": None, "batch_size": config["batchSize"]}
+        self.manifest = {"model": {"modelName": MODEL_NAME, "modelVersion": version}}
+        self.model_yaml_config = {**config, "handler": {**config["handler"], **(handler_settings or {})}}
         self.metrics = RecordingMetrics()
         self.statuses = {}  # batch index -> (code, message) the handler answered with
         self.headers = {}   # batch index -> {header: value}, as TorchServe passes them per request

@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 
 
-from compare_precision import DEFAULT_TEXTS, MAX_DIFF, compare, load_texts, score
-from demo_data import generate_examples
+from .compare_precision import DEFAULT_TEXTS, MAX_DIFF, compare, load_texts, score
+from .demo_data import generate_examples
 from precision import CHECK_FILE, INT8_MODEL_FILE, flags_that_matter, not_native_reason
 
 CALIBRATION_SEED = 7  # generated sentences, never the check texts
@@ -37,7 +37,7 @@ def check(model_dir: Path, precision: str, texts: list[str], max_diff: float, fp
 
 
 def prepare(model_dir: Path, texts: list[str], max_diff: float = MAX_DIFF) -> dict:
-    from int8_model import build_int8_model
+    from .int8_model import build_int8_model
     started = time.perf_counter()
     calibration = [text for text, _ in generate_examples(2, seed=CALIBRATION_SEED)]
     build = build_int8_model(model_dir, model_dir / INT8_MODEL_FILE, calibration)

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from labels import LABELS
-from offline_context import OfflineContext
+from .offline_context import OfflineContext
 
 HERE = Path(__file__).resolve().parent
 
@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 MAX_DIFF = 0.08
 # The fixed text set: hand-written sentences outside the demo's training data, and
 # comments from a few words to long paragraphs (also the stress test's texts).
-CHECK_TEXT_FILES = ("heldout.json", "varied.json")  # in handler/texts/
+CHECK_TEXT_FILES = ("heldout.json", "varied.json")  # in texts/ beside this file
 DEFAULT_TEXTS = [HERE / "texts" / name for name in CHECK_TEXT_FILES]
 
 

