@@ -21,6 +21,7 @@ from toxicity_ui.routing import Routing, write_routing_file
 from .. import torchserve_process
 from ..model import archive
 from .scenarios import measure_texts
+from .servers import torchserve, ui_in_front
 
 CANDIDATE_VERSION = "2.0"
 OUTCOMES = ("agree", "disagree", "failed", "dropped")
@@ -54,9 +55,9 @@ def wait_queue_empty(ui_base: str, timeout: float = 180) -> None:
 class Measured:
     """Runs one load at a routing and records the row, with the comparisons it caused."""
 
-    def __init__(self, ui_url: str, routing_file, pgids, texts, duration, cpu_seconds):
+    def __init__(self, ui_url: str, routing_file, pgids, texts, duration):
         self.ui_url, self.routing_file, self.pgids = ui_url, routing_file, pgids
-        self.texts, self.duration, self.cpu_seconds = texts, duration, cpu_seconds
+        self.texts, self.duration = texts, duration
         self.base = ui_url.rsplit("/api/", 1)[0]
         self.rows = []
 
@@ -65,8 +66,7 @@ class Measured:
         time.sleep(1.5)  # every UI worker re-reads the routing file within a second
         wait_queue_empty(self.base)
         before = comparisons(self.base)
-        row = measure_texts(name, self.ui_url, self.pgids, self.texts, concurrency, 1, self.duration,
-                            self.cpu_seconds)
+        row = measure_texts(name, self.ui_url, self.pgids, self.texts, concurrency, 1, self.duration)
         time.sleep(0.5)  # comparisons still in the queue finish (or not) on the candidate's time
         after = comparisons(self.base)
         row.update(routing=routing.mode, **{f"compared_{k}": after[k] - before[k] for k in OUTCOMES})
@@ -74,8 +74,7 @@ class Measured:
         return row
 
 
-def run(args, precision: str, texts: list[str], torchserve, ui_in_front, cpu_seconds,
-        levels=(2, 8, 32), rounds: int = 2, slower_candidate: bool = True) -> list[dict]:
+def run(args, precision: str, texts: list[str], levels=(2, 8, 32), rounds: int = 2, slower_candidate: bool = True) -> list[dict]:
     work = args.work_dir
     store = build_store(args.model_dir, work / "store-rollout", precision, precision)
     shadow = Routing("shadow", CANDIDATE_VERSION)
@@ -83,7 +82,7 @@ def run(args, precision: str, texts: list[str], torchserve, ui_in_front, cpu_sec
             ui_in_front(ports, work / "ui-rollout") as (ui_url, ui_pid):
         torchserve_process.wait_ready(ports.urls()["management"], 300, version=CANDIDATE_VERSION)
         routing_file = work / "ui-rollout" / "rollout" / "routing.json"
-        measured = Measured(ui_url, routing_file, [pid, ui_pid], texts, args.duration, cpu_seconds)
+        measured = Measured(ui_url, routing_file, [pid, ui_pid], texts, args.duration)
         measured.run("warm-up", shadow, max(levels))
         measured.rows.clear()
         for round_ in range(1, rounds + 1):
@@ -101,7 +100,7 @@ def run(args, precision: str, texts: list[str], torchserve, ui_in_front, cpu_sec
                 ui_in_front(ports, work / "ui-rollout-slow") as (ui_url, ui_pid):
             torchserve_process.wait_ready(ports.urls()["management"], 300, version=CANDIDATE_VERSION)
             measured = Measured(ui_url, work / "ui-rollout-slow" / "rollout" / "routing.json", [pid, ui_pid],
-                                texts, args.duration, cpu_seconds)
+                                texts, args.duration)
             measured.run("warm-up", Routing(), max(levels))
             measured.rows.clear()
             for level in sorted({min(levels), max(levels)}):

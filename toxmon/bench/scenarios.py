@@ -16,14 +16,16 @@ precision, with the same model and load generator:
 """
 
 import random
+from pathlib import Path
 
 import yaml
 from labels import LABELS
 
-from ..model.handler_files import MODEL_CONFIG, handler_dir
+from ..model.handler_files import shipped_model_config
+from .accounting import cpu_seconds
 from .loadgen import run_load
+from .servers import build_archive, torchserve, ui_in_front
 
-SHIPPED_CONFIG = handler_dir() / MODEL_CONFIG
 # The batching of the previous release (up to 16 requests, 20 ms to fill a batch): a value of
 # the past to compare with, so it is not the shipped config's (tests/unit/test_one_place.py).
 PREVIOUS_BATCHING = {"batchSize": 16, "maxBatchDelay": 20}
@@ -62,9 +64,9 @@ def long_texts(texts: list[str], characters: int = 5000) -> list[str]:
     return out
 
 
-def config_with(changes: dict, path) -> "Path":
+def config_with(changes: dict, path: Path) -> Path:
     """The shipped model-config.yaml with `changes` applied (the handler section merged)."""
-    config = yaml.safe_load(SHIPPED_CONFIG.read_text())
+    config = shipped_model_config()
     handler = {**config["handler"], **changes.get("handler", {})}
     config.update({key: value for key, value in changes.items() if key != "handler"}, handler=handler)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,7 +75,7 @@ def config_with(changes: dict, path) -> "Path":
 
 
 def measure_texts(name: str, url: str, pgids: list[int], texts: list[str], concurrency: int, per_call: int,
-                  duration: float, cpu_seconds, options: dict | None = None) -> dict:
+                  duration: float, options: dict | None = None) -> dict:
     before = cpu_seconds(pgids)
     result = run_load(url, texts, concurrency, duration, per_call=per_call, options=options)
     cpu = cpu_seconds(pgids) - before
@@ -126,3 +128,44 @@ def markdown(rows: list[dict], ratios: dict) -> list[str]:
     if ratios:
         lines += ["", "| ratio | value |", "|---|---:|"] + [f"| {k} | {v} |" for k, v in ratios.items()]
     return lines
+
+
+def run(args, precision: str, texts: list[str]) -> list[dict]:
+    """The figures of scenarios.py: three archives of one model, differing in one setting each."""
+    work = args.work_dir
+    shipped = build_archive(args.model_dir, work / f"store-{precision}", precision)
+    padded = build_archive(args.model_dir, work / "store-padded", precision,
+                           config=config_with({"handler": {"length_grouping": False}}, work / "padded-model-config.yaml"))
+    previous = build_archive(args.model_dir, work / "store-previous", precision,
+                             config=config_with(PREVIOUS_BATCHING, work / "previous-model-config.yaml"))
+    mixed = mixed_texts(texts)
+    duration, rows = args.duration, []
+
+    def measure(name, url, pid, sample, concurrency, per_call=1, options=None):
+        rows.append(measure_texts(name, url, [pid], sample, concurrency, per_call, duration, options))
+
+    with torchserve(shipped, work / "ts-scenarios-shipped", None) as (url, ports, pid), \
+            ui_in_front(ports, work / "ui-scenarios") as (ui_url, ui_pid):
+        run_load(url, mixed, 32, args.warmup)
+        # Through the UI, as users call it; CPU of TorchServe and the UI together.
+        for name, concurrency, per_call in (("single calls via the UI, 32 clients", 32, 1),
+                                            ("batch call x16 via the UI, 2 clients", 2, 16),
+                                            ("batch call x16 via the UI, 4 clients", 4, 16)):
+            rows.append(measure_texts(name, ui_url, [pid, ui_pid], texts, concurrency, per_call, duration))
+        measure("mixed, grouped", url, pid, mixed, 32)
+        measure("short, grouped", url, pid, texts, 32)
+        measure("8 clients, shipped", url, pid, texts, 8)
+        measure("32 clients, shipped", url, pid, texts, 32)
+        long = long_texts(texts)
+        measure("short, explained", url, pid, texts, 8, options=EXPLAIN_EVERY_LABEL)
+        measure("5,000 characters", url, pid, long, 8)
+        measure("5,000 characters, explained", url, pid, long, 8, options=EXPLAIN_EVERY_LABEL)
+    with torchserve(padded, work / "ts-scenarios-padded", None) as (url, _, pid):
+        run_load(url, mixed, 32, args.warmup)
+        measure("mixed, padded", url, pid, mixed, 32)
+        measure("short, padded", url, pid, texts, 32)
+    with torchserve(previous, work / "ts-scenarios-previous", None) as (url, _, pid):
+        run_load(url, texts, 32, args.warmup)
+        measure("8 clients, previous", url, pid, texts, 8)
+        measure("32 clients, previous", url, pid, texts, 32)
+    return rows
