@@ -215,7 +215,8 @@ $(VENV)/bin/podman-compose: | $(VENV)/.run-deps
 # The whole stack from the images; waits until the page answers with a READY model.
 UP_SERVICES ?=
 up: $(if $(filter podman,$(CONTAINER_ENGINE)),$(VENV)/bin/podman-compose)
-	$(COMPOSE) up -d $(UP_SERVICES)
+	RUNBOOK_BASE_URL="$$($(PY) -c 'from toxmon.monitoring import runbook_base_url; print(runbook_base_url())')" \
+	  $(COMPOSE) up -d $(UP_SERVICES)
 	@for i in $$(seq 150); do \
 	  curl -fsS -o /dev/null http://127.0.0.1:$(UI_PORT)/readyz 2>/dev/null && { echo "Toxicity Monitor: http://127.0.0.1:$(UI_PORT)/"; exit 0; }; \
 	  sleep 2; done; echo "the stack did not become ready in 5 minutes: $(COMPOSE) logs" >&2; exit 1

@@ -2,7 +2,7 @@
 
 fp32 is the reference. bf16 runs the torch model in bfloat16 on the CPU's bf16
 units (AMX, AVX512-BF16); without them it is emulated and slow. int8 is the
-ONNX Runtime model built at archive time by handler/prepare_precision.py
+ONNX Runtime model built at archive time by toxmon/model/prepare_precision.py
 (int8_model.py explains how it stays close to fp32).
 
 `auto` picks the fastest precision that both runs natively on this CPU

@@ -50,10 +50,17 @@ class Targets:
     extra_jobs: dict = field(default_factory=dict)
 
 
+def runbook_base_url() -> str:
+    """Where the alerts' runbook links point: RUNBOOK_BASE_URL, else this checkout's runbook."""
+    return os.environ.get("RUNBOOK_BASE_URL") or (MONITORING / "runbook.md").as_uri()
+
+
 def render_prometheus_config(run_dir: Path, targets: Targets, scrape_interval: str | None = None,
                              evaluation_interval: str | None = None) -> Path:
-    """The shipped config with local targets; intervals as shipped unless a test asks for faster ones."""
+    """The shipped config with local targets and the runbook's address; intervals as shipped
+    unless a test asks for faster ones."""
     config = yaml.safe_load((MONITORING / "prometheus" / "prometheus.yml").read_text())
+    config["global"]["external_labels"]["runbook"] = runbook_base_url()
     if scrape_interval:
         config["global"]["scrape_interval"] = scrape_interval
     if evaluation_interval:

@@ -14,6 +14,7 @@ import time
 
 import pytest
 import requests
+import yaml
 
 from support.engine import ENGINE, engine
 from support.servers import CANDIDATE_VERSION, ROOT, free_port
@@ -191,6 +192,15 @@ def test_an_alert_reaches_the_webhook_receiver_through_the_stacks_alertmanager(s
     destinations = requests.get(f"{stack['prometheus']}/api/v1/alertmanagers", timeout=10).json()
     assert [a["url"] for a in destinations["data"]["activeAlertmanagers"]] == \
         ["http://alertmanager:9093/api/v2/alerts"], destinations
+
+
+def test_the_stacks_alerts_link_to_an_absolute_runbook(stack):
+    """prometheus.yml's `runbook` label, which every alert's runbook_url starts with, is expanded
+    from the RUNBOOK_BASE_URL that `make up` gives the Prometheus container."""
+    flags = requests.get(f"{stack['prometheus']}/api/v1/status/flags", timeout=10).json()["data"]
+    assert "expand-external-labels" in flags["enable-feature"]
+    config = yaml.safe_load(requests.get(f"{stack['prometheus']}/api/v1/status/config", timeout=10).json()["data"]["yaml"])
+    assert config["global"]["external_labels"]["runbook"] == (ROOT / "monitoring" / "runbook.md").as_uri()
 
 
 def test_the_torchserve_image_serves_its_baked_archive_without_any_network(stack):

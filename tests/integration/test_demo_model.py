@@ -12,7 +12,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 from labels import ID2LABEL, PROBLEM_TYPE
 from toxmon.model.prepare_model import DEMO_SEED, build_demo
 
-HELDOUT = json.loads((Path(__file__).parents[2] / "handler" / "texts" / "heldout.json").read_text())
+HELDOUT = json.loads((Path(__file__).parents[2] / "toxmon" / "model" / "texts" / "heldout.json").read_text())
 
 
 def test_demo_build_is_deterministic(tmp_path):

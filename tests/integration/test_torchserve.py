@@ -11,7 +11,7 @@ from toxmon.model.compare_precision import MAX_DIFF
 from labels import LABELS
 from support.http import metric_sum, post_concurrently, post_json, scrape
 
-HELDOUT = json.loads((Path(__file__).parents[2] / "handler" / "texts" / "heldout.json").read_text())
+HELDOUT = json.loads((Path(__file__).parents[2] / "toxmon" / "model" / "texts" / "heldout.json").read_text())
 
 
 def test_model_is_ready_with_two_workers(torchserve):

@@ -49,6 +49,10 @@ def test_torchserve_down_alert_fires_and_resolves(demo_store, tmp_path, monkeypa
                            message="TorchServeDown in Alertmanager")[0]
         assert alert["labels"]["severity"] == "critical"
         assert "TorchServe metrics endpoint" in alert["annotations"]["summary"]
+        # An absolute link that opens: this checkout's runbook, at the alert's own section.
+        assert alert["annotations"]["runbook_url"] == f"{monitoring.runbook_base_url()}#torchservedown"
+        assert alert["annotations"]["runbook_url"].startswith("file:///")
+        assert "## TorchServeDown" in (monitoring.MONITORING / "runbook.md").read_text()
         wait_until(lambda: sink.alerts("TorchServeDown", "firing"), 60, message="webhook told of the alert")
         # The dashboard's alert panels count what is firing now: their real series have data.
         from monitoring.test_dashboards import ALERT_PANEL_QUERIES, real_series

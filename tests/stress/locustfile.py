@@ -19,7 +19,7 @@ from pathlib import Path
 
 from locust import HttpUser, constant_throughput, events, task
 
-TEXTS = json.loads((Path(__file__).parents[2] / "handler" / "texts" / "varied.json").read_text())
+TEXTS = json.loads((Path(__file__).parents[2] / "toxmon" / "model" / "texts" / "varied.json").read_text())
 ALL_TEXTS = TEXTS["toxic"] + TEXTS["benign"]
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 WAIT_SECONDS = float(os.environ.get("STRESS_WAIT_SECONDS", "3"))

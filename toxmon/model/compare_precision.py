@@ -1,7 +1,7 @@
 """Compare a reduced precision with fp32 on a text set, through the handler's own code.
 
-    .venv/bin/python handler/compare_precision.py --model-dir build/models/toxic-bert --precision int8
-    .venv/bin/python handler/compare_precision.py --model-dir DIR --precision bf16 --texts my_texts.json
+    .venv/bin/python -m toxmon.model.compare_precision --model-dir build/models/toxic-bert --precision int8
+    .venv/bin/python -m toxmon.model.compare_precision --model-dir DIR --precision bf16 --texts my_texts.json
 
 Run it on the real weights before trusting a precision: it prints the largest
 score difference (overall and per label), the verdicts that flip, and the

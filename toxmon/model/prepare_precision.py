@@ -1,6 +1,6 @@
 """Build the int8 model and check every reduced precision against fp32, at archive time.
 
-    .venv/bin/python handler/prepare_precision.py --model-dir build/models/toxic-bert
+    .venv/bin/python -m toxmon.model.prepare_precision --model-dir build/models/toxic-bert
 
 Writes into the model directory:
   model.int8.onnx        the int8 model (see int8_model.py)

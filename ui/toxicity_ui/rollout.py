@@ -76,7 +76,7 @@ def _write(path: str, routing: Routing) -> None:
 
 # --- the command ---------------------------------------------------------------------------------
 _management_option = click.option(
-    "--management-url", envvar="TORCHSERVE_MANAGEMENT_URL", default="http://127.0.0.1:8081", show_default=True,
+    "--management-url", envvar="TORCHSERVE_MANAGEMENT_URL", default=Settings.torchserve_management_url, show_default=True,
     help="TorchServe's management API (private; in containers run this inside the ui service).")
 _routing_option = click.option(
     "--routing-file", envvar="ROUTING_FILE", default="build/run/rollout/routing.json", show_default=True,
