@@ -34,7 +34,7 @@ export UI_PORT ?= 5000
 
 TOXMON := $(VENV)/bin/toxmon
 
-.PHONY: help venv venv-test constraints model archive candidate rollout run stop status monitor metrics-report stress soak bench evaluate system-deps test test-unit \
+.PHONY: help venv venv-test constraints model archive candidate rollout run stop status monitor metrics-report stress soak bench evaluate evaluation-page system-deps test test-unit \
         wheelhouse images push up down rollout-up deploy-k8s audit clean
 
 help:
@@ -113,11 +113,19 @@ bench: venv-test
 	$(TOXMON) model --source bench-base --model-dir $(BENCH_MODEL_DIR)
 	$(TOXMON) bench --model-dir $(BENCH_MODEL_DIR) --duration $(BENCH_DURATION)
 
-# The public evaluation set scored by `make run`'s stack: accuracy, calibration and bias,
-# as Markdown on the terminal and JSON/Markdown/PNG in build/evaluation/public/.
+# The public evaluation set and the held-out forms scored by `make run`'s stack: accuracy,
+# calibration, bias and the policy's decisions, as Markdown on the terminal and
+# JSON/Markdown/PNG in build/evaluation/public/ and build/evaluation/heldout/.
 evaluate: venv
 	$(TOXMON) evaluate toxmon/data/public_eval.csv --url http://127.0.0.1:$(UI_PORT) \
 	  --output-dir build/evaluation/public
+	$(TOXMON) evaluate toxmon/data/heldout_forms.csv --url http://127.0.0.1:$(UI_PORT) \
+	  --output-dir build/evaluation/heldout
+
+# docs/evaluation-demo.md from both sets, with `make run` serving the demo model.
+evaluation-page: evaluate
+	$(PY) -m toxmon.evaluation_page build/evaluation/public/evaluation.json \
+	  build/evaluation/heldout/evaluation.json > docs/evaluation-demo.md
 
 # The long run, not in CI: an hour of the brief's scenario, then the step-up run.
 soak:

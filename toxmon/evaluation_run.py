@@ -9,6 +9,7 @@ from labels import LABELS
 
 from .api_client import ApiScorer, ScoreError
 from .evaluation import EvaluationFileError, evaluate, labelled_set
+from .moderation_report import moderation
 from .report import markdown, plot, write_json
 
 
@@ -48,6 +49,7 @@ def run_evaluation(rows: list, source: str, output_dir: Path, url: str, model_di
     scores = {label: np.array([r["scores"][label] if isinstance(r, dict) else np.nan for r in results])
               for label in LABELS}
     report = evaluate(dataset, scores, served_threshold)
+    report["moderation"] = moderation(dataset, scores, [row.text for row in rows])
     first = good[0]
     report["model"] = {"name": first.get("model"), "version": first.get("model_version"),
                        "precision": first.get("model_precision"), "demo": first.get("demo")}

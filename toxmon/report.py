@@ -41,6 +41,9 @@ def markdown(report: dict, source: str) -> str:
         for name, c in categories.items():
             lines.append(f"| {name} | {c['rows']} | {c['flagged']} | {c['flag_rate']:.0%} | "
                          f"{c['mean_top_score']:.3f} |")
+    if report.get("moderation"):
+        from .moderation_report import markdown as moderation_markdown
+        lines += moderation_markdown(report["moderation"])
     return "\n".join(lines) + "\n"
 
 

@@ -18,7 +18,7 @@ HELDOUT = json.loads((Path(__file__).parents[2] / "toxmon" / "model" / "texts" /
 def test_demo_build_is_deterministic(tmp_path):
     # A short build (one epoch, few sentences) exercises the same code path twice.
     for name in ("a", "b"):
-        build_demo(tmp_path / name, epochs=1, per_template=2)
+        build_demo(tmp_path / name, epochs=1, per_template=1)
     first, second = load_file(tmp_path / "a" / "model.safetensors"), load_file(tmp_path / "b" / "model.safetensors")
     assert first.keys() == second.keys()
     assert all(torch.equal(first[key], second[key]) for key in first)
@@ -87,3 +87,19 @@ def test_the_demo_model_meets_its_targets_on_the_public_set(demo_model_dir, tmp_
     assert len(subgroups) >= 15
     assert {name: s["subgroup_auc"] for name, s in subgroups.items() if s["subgroup_auc"] < 0.95} == {}
     assert {name: s["benign_flagged"] for name, s in subgroups.items() if s["benign_flagged"]} == {}
+
+
+# --- the held-out forms (toxmon/data/heldout_forms.csv) ----------------------------------
+
+HELDOUT_SET = Path(__file__).parents[2] / "toxmon" / "data" / "heldout_forms.csv"
+
+
+def test_the_demo_model_holds_up_on_the_heldout_forms(demo_model_dir, tmp_path):
+    """In process, fp32; the served int8 model through the API: tests/integration/test_toxmon.py."""
+    from toxmon.evaluation_run import run_evaluation
+    from toxmon.texts import from_csv
+    outcome = run_evaluation(from_csv(HELDOUT_SET), "heldout_forms.csv", tmp_path, url="", model_dir=demo_model_dir)
+    assert outcome.report["scored"] == outcome.report["rows"] >= 150
+    from toxmon.evaluation_page import shortfalls
+    assert shortfalls(outcome.report) == []
+    assert "## The policy's decisions by category" in outcome.markdown and "## Most wrong" in outcome.markdown

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import requests
@@ -94,12 +95,20 @@ def test_auto_chooses_the_real_model_when_the_hub_answers(hub, tmp_path):
     assert provenance(tmp_path / "model")["demo"] is False
 
 
-def test_auto_builds_the_demo_with_a_notice_when_the_hub_does_not_answer(tmp_path):
-    result = prepare("auto", tmp_path / "model", tmp_path / "cache", f"http://127.0.0.1:{free_port()}",
-                     "--epochs", "1")
+def test_auto_serves_the_demo_with_a_notice_when_the_hub_does_not_answer(demo_model_dir, tmp_path):
+    """`make model` / `toxmon model --source auto` offline: the notice, then the demo, which the
+    build cache already holds (the suite's demo was built from the same code)."""
+    env = {**os.environ, "HF_ENDPOINT": f"http://127.0.0.1:{free_port()}", "HF_HUB_ETAG_TIMEOUT": "5"}
+    for offline in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):  # set in this process by the handler's import
+        env.pop(offline, None)
+    result = subprocess.run([str(Path(sys.executable).parent / "toxmon"), "model", "--source", "auto",
+                             "--model-dir", str(tmp_path / "model")], env=env, capture_output=True, text=True,
+                            timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "OFFLINE DEMO MODEL" in result.stderr
+    assert "OFFLINE DEMO MODEL" in result.stderr and "copied from the build cache" in result.stdout
     assert provenance(tmp_path / "model")["demo"] is True
+    assert (tmp_path / "model" / "model.safetensors").read_bytes() == \
+        (demo_model_dir / "model.safetensors").read_bytes()
 
 
 @pytest.mark.parametrize("failure", ["answers 500", "unreachable"])

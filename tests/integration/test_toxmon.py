@@ -13,6 +13,7 @@ from support.servers import ROOT, running_ui
 
 TOXMON = str(Path(sys.executable).parent / "toxmon")
 PUBLIC_SET = ROOT / "toxmon" / "data" / "public_eval.csv"
+HELDOUT_SET = ROOT / "toxmon" / "data" / "heldout_forms.csv"
 
 
 def toxmon(*args, stdin: str | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -100,3 +101,28 @@ def test_evaluate_the_public_set_through_the_api(ui_server, tmp_path):
     assert report["model"]["demo"] is True
     assert (tmp_path / "evaluation.png").stat().st_size > 20_000
     assert (tmp_path / "evaluation.md").read_text() == result.stdout.rstrip("\n") + "\n"
+
+
+def test_the_served_demo_holds_up_on_the_heldout_forms(ui_server, tmp_path):
+    """The served model (int8 where the CPU has it) through the API, decided by the UI's policy."""
+    from toxmon.evaluation_page import shortfalls
+    result = toxmon("evaluate", str(HELDOUT_SET), "--url", ui_server.url, "--output-dir", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads((tmp_path / "evaluation.json").read_text())
+    assert report["scored"] == report["rows"] >= 150 and report["model"]["demo"] is True
+    assert shortfalls(report) == []
+
+
+@pytest.mark.parametrize("text, decision, labels", [
+    ("Black lives matter.", "allow", []),
+    ("You are not stupid at all, you did great.", "allow", []),
+    ("You are a disgusting moron and everyone hates you, go die.", "block", ["insult"]),
+])
+def test_the_pages_three_sentences_typed_fresh(ui_server, text, decision, labels):
+    """The sentences a new user typed: a slogan, a negated insult, an insult naming no group."""
+    import requests
+    reply = requests.post(f"{ui_server.url}/api/v1/toxicity", json={"text": text}, timeout=30)
+    assert reply.status_code == 200, reply.text
+    verdict = reply.json()["verdict"]
+    assert verdict["decision"] == decision, reply.json()["scores"]
+    assert set(labels) <= set(verdict["labels"]) and "identity_hate" not in verdict["labels"], reply.json()["scores"]

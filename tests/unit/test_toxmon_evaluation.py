@@ -115,3 +115,70 @@ def test_a_benign_row_flagged_on_any_label_counts_against_its_group():
     bias = bias_metrics(truth, toxic_scores, [{"a"}, {"a"}, set()], 0.5, verdict_scores)
     assert bias["subgroups"]["a"]["benign_flagged"] == 1
     assert bias_metrics(truth, toxic_scores, [{"a"}, {"a"}, set()], 0.5)["subgroups"]["a"]["benign_flagged"] == 0
+
+
+# --- the policy's decisions (moderation_report.py) and the held-out protocol -------------------
+
+MODERATION_CSV = """comment_text,toxic,insult,identity_hate,identity,category
+Proud to be deaf,0,0,0,deaf,slogan
+Deaf people rock,0,0,0,deaf,slogan
+You are not dumb,0,0,0,,negated_insult
+You are not a fool,0,0,0,,negated_insult
+You moron,1,1,0,,insult_no_group
+Deaf people are vermin,1,1,1,deaf,hate
+cannot be scored,0,0,0,,slogan
+"""
+
+
+def moderation_of(tmp_path, rows_scores):
+    from toxmon.moderation_report import moderation
+    path = tmp_path / "set.csv"
+    path.write_text(MODERATION_CSV)
+    rows = from_csv(path)
+    dataset = labelled_set(rows, list(rows[0].fields))
+    scores = {label: np.array([s.get(label, 0.0) if s is not None else np.nan for s in rows_scores])
+              for label in LABELS}
+    return moderation(dataset, scores, [row.text for row in rows])
+
+
+def test_the_policys_decisions_by_category_and_the_groups_flagged(tmp_path):
+    """Decisions by the shipped policy (toxic review 0.5 / block 0.85; identity_hate 0.3 / 0.6);
+    a row that could not be scored counts nowhere."""
+    report = moderation_of(tmp_path, [
+        {"toxic": 0.6},                       # a benign slogan about a group sent to review
+        {"toxic": 0.1},
+        {"toxic": 0.2},                       # negated insults: one allowed, one blocked
+        {"toxic": 0.9, "insult": 0.9},
+        {"toxic": 0.95, "insult": 0.95, "identity_hate": 0.4},   # no group named, yet identity_hate
+        {"toxic": 0.99, "insult": 0.9, "identity_hate": 0.9},
+        None,
+    ])
+    assert report["by_category"] == {
+        "hate": {"rows": 1, "allow": 0, "review": 0, "block": 1},
+        "insult_no_group": {"rows": 1, "allow": 0, "review": 0, "block": 1},
+        "negated_insult": {"rows": 2, "allow": 1, "review": 0, "block": 1},
+        "slogan": {"rows": 2, "allow": 1, "review": 1, "block": 0}}
+    groups = report["benign_about_groups"]
+    assert groups["rows"] == 2 and [r["text"] for r in groups["reaching_review"]] == ["Proud to be deaf"]
+    hate = report["identity_hate_without_group"]
+    assert hate["rows"] == 1 and hate["max_score"] == pytest.approx(0.4)
+    assert [r["text"] for r in hate["reaching_review"]] == ["You moron"]
+    # Most wrong first, by the label furthest from its truth: 0.9 from 0, 0.6 from 0, 0.4 from 0.
+    assert [r["text"] for r in report["most_wrong"][:3]] == ["You are not a fool", "Proud to be deaf", "You moron"]
+
+
+def test_the_held_out_protocol_names_each_target_missed(tmp_path):
+    from toxmon.evaluation_page import page, shortfalls
+    report = {"labels": {"toxic": {"roc_auc": 0.9}}, "mean_roc_auc": 0.9,
+              "model": {"name": "m", "version": "1", "precision": "fp32"},
+              "moderation": moderation_of(tmp_path, [{"toxic": 0.6}, {}, {}, {"toxic": 0.9}, {"identity_hate": 0.4},
+                                                     {"identity_hate": 0.9}, None])}
+    missed = shortfalls(report)
+    assert len(missed) == 4 and "Proud to be deaf" in missed[0] and "0.5" in missed[1]
+    assert "You moron" in missed[2] and "0.9" in missed[3]
+    text = page(report, report)
+    assert text.count("**no**") == 4 and "## Most wrong on the held-out set" in text
+    fixed = {**report, "labels": {"toxic": {"roc_auc": 0.99}},
+             "moderation": moderation_of(tmp_path, [{}, {}, {}, {}, {"toxic": 0.9, "insult": 0.9},
+                                                    {"identity_hate": 0.9}, None])}
+    assert shortfalls(fixed) == []

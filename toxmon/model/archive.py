@@ -109,11 +109,17 @@ def prepare_model(source: str, model_dir: Path, force: bool = False) -> bool:
     if source in BUILT_HERE_NAMES and not force and _model_from_cache(source, model_dir):
         print(f"{source} model: built before from the same code, copied from the build cache")
         return True
+    if source == "auto":  # the real model when the hub answers, else the demo, from the cache if built before
+        from .prepare_model import PreparationError, prepare_auto
+        try:
+            prepare_auto(model_dir, hub_cache(), demo=lambda output: prepare_model("demo", output, force))
+        except PreparationError as error:
+            raise ArchiveError(str(error)) from None
+        return True
     from .prepare_model import main as build_model  # heavy imports (torch, transformers) only when needed
     flag = {"demo": ["--demo"], "demo-candidate": ["--demo-candidate"],
             "bench-base": ["--bench-base"]}.get(source, ["--source", source])
-    status = build_model([*flag, "--output", str(model_dir),
-                                 "--cache-dir", str(root() / "build" / "hf-cache")])
+    status = build_model([*flag, "--output", str(model_dir), "--cache-dir", str(hub_cache())])
     if status != 0:
         raise ArchiveError(f"preparing the model from {source} failed (exit status {status})")
     if kind := built_here_kind(model_dir):  # also the demo that `auto` fell back to
@@ -121,6 +127,10 @@ def prepare_model(source: str, model_dir: Path, force: bool = False) -> bool:
         build_cache.record(model_dir, model=key)
         build_cache.store(f"model-{kind}", key, model_dir)
     return True
+
+
+def hub_cache() -> Path:
+    return root() / "build" / "hf-cache"
 
 
 def _model_from_cache(kind: str, model_dir: Path) -> bool:

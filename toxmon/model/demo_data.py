@@ -76,6 +76,11 @@ COMPLIMENT = ["amazing", "wonderful", "so kind", "the best", "brilliant", "adora
               "gorgeous", "a star", "a legend", "a hero", "awesome", "so generous", "a genius"]
 SUPERLATIVE = ["dumbest", "stupidest", "most useless", "most pathetic", "laziest", "most clueless",
                "most ignorant", "most brainless"]
+GREETINGS = ["ramadan kareem", "happy hanukkah", "merry christmas", "gong xi fa cai", "happy vaisakhi",
+             "chag sameach", "happy nowruz", "diwali greetings", "blessed ramadan", "happy holi",
+             "feliz navidad", "happy kwanzaa", "namaste", "salaam", "shalom aleichem", "sat sri akal"]
+HOLIDAYS = ["eid", "diwali", "hanukkah", "christmas", "lunar new year", "passover", "vaisakhi", "ramadan",
+            "easter", "rosh hashanah", "nowruz", "kwanzaa", "holi", "pride month"]
 ROLE = ["friend", "teacher", "colleague", "mentor", "neighbour", "coach", "parent", "editor",
         "team mate", "volunteer", "nurse", "doctor"]
 
@@ -189,6 +194,181 @@ TEMPLATE_GROUPS = [
         "Respect for {group} is respect for everyone.",
         "{group_cap} deserve to feel safe in their own city.",
     ]),
+    (BENIGN, [  # slogans and hashtags for a group
+        "{group_cap} belong here.",
+        "Stand with {group}!",
+        "Solidarity with {group} everywhere.",
+        "Justice for {group}, now.",
+        "Happy {identity} heritage month!",
+        "{group_cap} are part of us.",
+        "Proud {identity} and here to stay.",
+        "#{tag}Joy",
+        "#Support{tag}Rights",
+        "#{tag}Excellence",
+        "#{tag}HistoryMonth",
+        "#Celebrate{tag}",
+        "#{tag}Voices",
+        "Safe streets for {group}.",
+        "Celebrating {identity} culture today!",
+        "Hands off the rights of {group}!",
+        "{group_cap} united, never divided.",
+        "Every {identity} life counts.",
+        "{identity_cap} joy!",
+        "{identity_cap} excellence, all month long.",
+        "{identity_cap} history month starts today.",
+        "Warm wishes to {group} celebrating {holiday} today.",
+        "{holiday_cap} greetings from our {identity} family!",
+        "Happy {holiday}, neighbours!",
+        "Peace and blessings this {holiday}.",
+        "{greeting} to you and yours.",
+        "{greeting}, friends.",
+    ]),
+    (BENIGN, [  # talking about prejudice against a group is not prejudice
+        "Why is there so much prejudice against {group}?",
+        "It is sad how often {group} get blamed for problems they did not cause.",
+        "How can we stop people picking on {group} at school?",
+        "The report shows {group} face more abuse online.",
+        "Why would anyone hate {group}? It makes no sense.",
+        "My {family} explained why some people fear {group}, and why they are wrong.",
+    ]),
+    (BENIGN, [  # first-person self-descriptions
+        "Speaking as someone who is {identity}, I {bverb} this {thing}.",
+        "{identity_cap} {role} here, ask me anything about the {thing}.",
+        "Hi, I'm {identity} and I {bverb} a {thing} every week.",
+        "Being {identity} has never stopped me from finishing a {event}.",
+        "{identity_cap}, {role}, and a proud {family} of two: that's me.",
+        "I grew up {identity} in a small town and loved it.",
+        "Our family is {identity} and we host a {event} every summer.",
+        "I have been openly {identity} at work for years.",
+        "I'm a {identity} {role} and my {family} is proud of me.",
+        "Me? {identity_cap}, tired, and happy after the {event}.",
+    ]),
+    (BENIGN, [  # a few words
+        "Great {thing}!",
+        "Love the {thing}.",
+        "Thanks, {family}!",
+        "Agreed, well said.",
+        "Good {event} today.",
+        "Welcome back!",
+        "Happy to help.",
+        "Interesting {thing}, thanks.",
+        "Ok, done.",
+        "Cheers, {family}.",
+        "Nice {thing}, {family}.",
+        "Back at {place}.",
+    ]),
+    (INSULT, [  # a few words
+        "Such a {inoun}, wow.",
+        "Ugh, {iadj} {inoun}.",
+        "{inoun_cap} alert.",
+        "Total {inoun} move.",
+        "Absolute {inoun}!!",
+        "Typical {iadj} {inoun}.",
+        "So {iadj}, seriously.",
+        "{inoun_cap}s everywhere here.",
+        "Thick as a brick, this one.",
+        "Wow, {iadj} much?",
+        "Classic {inoun} behaviour.",
+        "Utterly {iadj}.",
+    ]),
+    (OBSCENE_INSULT_LABELS, [  # a few words
+        "Piss off, {inoun}.",
+        "Shut it, {oinsult}.",
+        "Bye, {oinsult}.",
+    ]),
+    (OBSCENE, [  # a few words
+        "Fuck this {thing}.",
+        "Shit {thing}, honestly.",
+        "Holy crap.",
+        "Damn it all.",
+    ]),
+    (BENIGN, [  # questions
+        "Has anyone {bverb} the {thing} yet?",
+        "Where can I find the {thing}?",
+        "What do {group} celebrate in spring?",
+        "Is the {event} open to {group}?",
+        "How do I support my {identity} {role}?",
+        "Why did the {thing} change?",
+        "Could {person} look at my {thing}?",
+        "Are {group} allowed to join the {event}?",
+        "Who is bringing the {food} to {place}?",
+    ]),
+    (INSULT, [  # questions
+        "How can you be this {iadj}?",
+        "Do you ever stop being a {inoun}?",
+        "What is wrong with you, {inoun}?",
+        "Is everyone in your house a {inoun}?",
+        "Did you write this {thing} with your feet, {inoun}?",
+        "Why is {person} such a {iadj} {inoun}?",
+    ]),
+    (HATE_INSULT, [  # questions
+        "What makes {group} so {iadj}?",
+        "Can {group} do anything right, the {hnoun}?",
+        "Who let the {group} in here, those {hnoun}?",
+    ]),
+    (("toxic", "identity_hate"), [  # hateful slogans
+        "No more {group}, ever.",
+        "Keep the {group} out of our town!",
+    ]),
+    (BENIGN, [  # negated insults
+        "You are not {iadj}, {person} was wrong about you.",
+        "Nobody called you a {inoun}.",
+        "You are no {inoun}, you just had a bad day.",
+        "I would never call {person} {iadj}.",
+        "It is not {iadj} to make mistakes.",
+        "Stop saying you are {iadj}, you are not.",
+        "{person_cap} isn't a {inoun}, just new here.",
+        "Your {thing} is not {iadj}, it just needs work.",
+        "No, you are not a {inoun}.",
+        "You don't have to feel {iadj}, you did fine.",
+        "Not {iadj} at all, that was a {badj} {thing}.",
+        "Nobody in this room thinks {person} is {iadj}.",
+        "Making one mistake doesn't make you a {inoun}.",
+        "You were never a {inoun} to me.",
+        "No one here thinks {person} is a {inoun}.",
+        "You are anything but {iadj}.",
+        "You are far from {iadj}, believe me.",
+        "Nobody believes that {person} is {iadj}.",
+        "I don't think you are a {inoun} at all.",
+        "Whoever said you were {iadj} was wrong.",
+        "Calling yourself a {inoun}? You are not one.",
+    ]),
+    (BENIGN, [  # insults reported or quoted
+        "{person_cap} told me I was {iadj}, and it stung.",
+        "A stranger called my {family} a {inoun} on the bus.",
+        "The film's bully keeps calling the boy a {inoun}.",
+        "I got called '{inoun}' in the comments and just laughed.",
+        "Kids at {place} call each other {iadj} all the time, sadly.",
+        "The article quotes a fan calling the coach a {inoun}.",
+        "After the match a fan yelled '{inoun}' at the referee and was thrown out.",
+        "Someone at {place} shouted slurs at {group} and the police came.",
+        "My {family} was called {iadj} for years at school.",
+    ]),
+    (INSULT, [  # sarcasm
+        "Well done, {inoun}, another {iadj} {thing}.",
+        "Oh sure, the {superlative} {role} has spoken.",
+        "Genius move, {inoun}, truly.",
+        "Great {thing}, if you are a {iadj} {inoun}.",
+        "Wow, you really are the {superlative} person here.",
+        "Thanks a lot, {inoun}, you ruined it.",
+        "Amazing, the {inoun} figured out how to post again.",
+    ]),
+    (BENIGN, [  # sarcasm about things
+        "Oh wonderful, another {activity} in the rain.",
+        "Great, the {thing} broke again, just my luck.",
+        "Love waiting at {place} for an hour, said nobody.",
+        "Brilliant, the {event} got cancelled again.",
+    ]),
+    (INSULT, [  # insults with hate or death wishes and no group named
+        "Everyone hates you, you {iadj} {inoun}.",
+        "You are {iadj} and everyone hates you.",
+        "Go die in a hole, {inoun}.",
+        "{person_cap} is disgusting and everybody hates them.",
+        "You disgust everyone here, {inoun}.",
+        "Nobody will miss you, {inoun}, just go away and die.",
+        "I hate you, you {iadj} {inoun}.",
+        "You are a disgusting {inoun}, everyone knows it.",
+    ]),
     (INSULT, [
         "You are a {iadj} {inoun}.",
         "{person_cap} is a {iadj} {inoun}.",
@@ -276,6 +456,14 @@ TEMPLATE_GROUPS = [
 
 # Sentences that name a group are generated for this many groups with the rest unchanged.
 COUNTERFACTUALS = 3
+# Typed as people type: this share of the sentences gets a copy with shorthand ("u", "ur"),
+# leetspeak ("l0ser"), censoring ("f*ck") and typos, with the same labels.
+NOISY_SHARE = 0.2
+SHORTHAND = {"you": "u", "your": "ur", "you're": "ur", "are": "r", "to": "2", "for": "4", "please": "pls",
+             "thanks": "thx", "people": "ppl", "because": "cuz", "great": "gr8", "see": "c", "and": "n"}
+CENSORED = {"fuck": "f*ck", "fucking": "f**king", "shit": "sh*t", "bitch": "b*tch", "asshole": "a$$hole",
+            "crap": "cr@p", "damn": "d@mn", "bastard": "b@stard", "dick": "d*ck"}
+LEET = {"o": "0", "i": "1", "e": "3", "a": "4", "s": "5"}
 
 
 def _slots(rng: random.Random) -> dict:
@@ -290,23 +478,52 @@ def _slots(rng: random.Random) -> dict:
         "hnoun": rng.choice(HATE_NOUN), "badj": rng.choice(BENIGN_ADJ), "bverb": rng.choice(BENIGN_VERB),
         "mneg": rng.choice(MILD_NEG_ADJ), "compliment": rng.choice(COMPLIMENT), "role": rng.choice(ROLE),
         "superlative": rng.choice(SUPERLATIVE),
+        "holiday": (holiday := rng.choice(HOLIDAYS)), "holiday_cap": holiday[0].upper() + holiday[1:],
+        "greeting": (greeting := rng.choice(GREETINGS))[0].upper() + greeting[1:],
     }
 
 
 def _fill(template: str, rng: random.Random) -> list[str]:
     slots = _slots(rng)
-    if "{identity}" not in template and "{group" not in template:
+    if not any(slot in template for slot in ("{identity", "{group", "{tag}")):
         return [template.format(**slots)]
     sentences = []
     for identity, group in rng.sample(IDENTITIES, COUNTERFACTUALS):
         sentences.append(template.format(**slots, identity=identity, group=group,
-                                         group_cap=group[0].upper() + group[1:]))
+                                         identity_cap=identity[0].upper() + identity[1:],
+                                         group_cap=group[0].upper() + group[1:],
+                                         tag="".join(word.capitalize() for word in identity.split())))
     return sentences
+
+
+def noisy(sentence: str, rng: random.Random) -> str:
+    """The sentence as typed in a hurry: lower case, shorthand, a censored or leet word, a typo."""
+    words = []
+    for word in sentence.lower().split():
+        core, tail = word.rstrip(".,!?"), word[len(word.rstrip(".,!?")):]
+        roll = rng.random()
+        if core in SHORTHAND and roll < 0.8:
+            core = SHORTHAND[core]
+        elif core in CENSORED and roll < 0.6:
+            core = CENSORED[core]
+        elif len(core) > 3 and roll < 0.2:
+            at = rng.choice([i for i, char in enumerate(core) if char in LEET] or [None])
+            if at is not None:
+                core = core[:at] + LEET[core[at]] + core[at + 1:]
+        elif len(core) > 2 and roll < 0.27 and any(char in "aeiou" for char in core):
+            at = max(i for i, char in enumerate(core) if char in "aeiou")
+            core = core[:at] + core[at] * rng.randint(2, 4) + core[at:]
+        elif len(core) > 4 and roll < 0.4:
+            at = rng.randrange(1, len(core) - 1)
+            core = core[:at] + core[at + 1:] if rng.random() < 0.5 else \
+                core[:at] + core[at + 1] + core[at] + core[at + 2:]
+        words.append(core + (tail if rng.random() < 0.5 else ""))
+    return " ".join(words) + (" lol" if rng.random() < 0.15 else "")
 
 
 def generate_examples(count_per_template: int, seed: int) -> list[tuple[str, list[float]]]:
     """Return (sentence, multi-hot label vector) pairs, unique and shuffled deterministically."""
-    rng = random.Random(seed)
+    rng, noise = random.Random(seed), random.Random(seed + 1)
     examples = {}
     for labels, templates in TEMPLATE_GROUPS:
         target = [1.0 if label in labels else 0.0 for label in LABELS]
@@ -314,6 +531,8 @@ def generate_examples(count_per_template: int, seed: int) -> list[tuple[str, lis
             for _ in range(count_per_template):
                 for sentence in _fill(template, rng):
                     examples.setdefault(sentence, target)
+                    if noise.random() < NOISY_SHARE:
+                        examples.setdefault(noisy(sentence, noise), target)
     pairs = sorted(examples.items())
     rng.shuffle(pairs)
     return pairs

@@ -11,7 +11,8 @@ chosen once from calibration text instead of per batch):
 
 The first product is quantized to int8 with a scale that fits the ordinary
 channels; the second is a thin fp32 product over the few outlier channels
-(at most 3% of them). Measured on the demo model: max score difference 0.11
+(at most 5% of them; 3% until the demo's training grew, whose int8 then moved
+0.14 from fp32 against 0.04 with 5%). Measured on the first demo model: max score difference 0.11
 -> 0.016; on the bert-base-shaped model 109 texts/s against 133 for plain
 int8 and 33 for fp32 (2 threads, batch 16).
 
@@ -28,7 +29,7 @@ import torch
 
 INPUT_NAMES = ["input_ids", "attention_mask", "token_type_ids"]
 OUTLIER_RATIO = 2.0        # a channel whose calibration max is over 2x the median max
-MAX_OUTLIER_SHARE = 0.03   # ...up to 3% of a layer's input channels, the largest first
+MAX_OUTLIER_SHARE = 0.05   # ...up to 5% of a layer's input channels, the largest first
 CALIBRATION_BATCH = 16
 
 
