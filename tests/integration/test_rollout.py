@@ -21,7 +21,8 @@ from toxicity_ui.policy import Policy
 from toxicity_ui.routing import Routing, in_canary, write_routing_file
 
 PRIMARY_VERSION = "1.0"
-# Texts the two demo builds score apart (one flags a label the other does not) and texts they agree on.
+# Short texts near the thresholds, where two demo builds tend to score apart (one flags a label the
+# other does not), and texts they agree on; which is which is read from the versions themselves.
 TEXTS = ["I hate you", "get lost", "go to hell", "you suck", "You are a stupid idiot",
          "Thanks for the lovely photo", "The museum opens at nine tomorrow.", "what a moron",
          "muslims are welcome here", "I could kill for a coffee"]
@@ -129,7 +130,7 @@ def test_shadow_compares_every_call_and_counts_disagreements_by_label_and_direct
 
     # What the two versions say when asked directly, judged by the policy's review thresholds.
     review = Policy.load().review
-    certain, possible = {}, {}
+    certain, possible, certain_texts, possible_texts = {}, {}, set(), set()
     for text in TEXTS:
         primary, candidate = direct_scores(torchserve, text, PRIMARY_VERSION), direct_scores(torchserve, text, CANDIDATE_VERSION)
         for label, threshold in review.items():
@@ -137,8 +138,10 @@ def test_shadow_compares_every_call_and_counts_disagreements_by_label_and_direct
             if (primary[label] >= threshold) != (candidate[label] >= threshold) or near:
                 direction = "candidate_flags" if candidate[label] > primary[label] else "candidate_clears"
                 possible[(label, direction)] = possible.get((label, direction), 0) + 1
+                possible_texts.add(text)
                 if not near:
                     certain[(label, direction)] = certain.get((label, direction), 0) + 1
+                    certain_texts.add(text)
     assert sum(certain.values()) >= 3, "the demo builds should disagree on these texts"
     for label, direction in set(certain) | set(possible):
         counted = metric_sum(after_text, "toxicity_ui_rollout_disagreements_total", label=label,
@@ -149,10 +152,12 @@ def test_shadow_compares_every_call_and_counts_disagreements_by_label_and_direct
     kept = subprocess.run([TOXMON, "rollout", "samples", "--json", "--limit", "100"], env=env,
                           capture_output=True, text=True, timeout=60)
     rows = [json.loads(line) for line in kept.stdout.splitlines()]
-    assert {"I hate you", "get lost"} <= {row["text"] for row in rows}
+    # Kept: every text the versions surely disagree on, and none they surely agree on.
+    assert certain_texts <= {row["text"] for row in rows if row["text"] in TEXTS} <= possible_texts, rows
     for row in rows:
         assert row["primary_version"] == PRIMARY_VERSION and row["candidate_version"] == CANDIDATE_VERSION
-    assert "I hate you" not in (ui.run_dir / "ui.log").read_text(), "a user's text reached the log"
+    log = (ui.run_dir / "ui.log").read_text()
+    assert not [text for text in certain_texts if text in log], "a user's text reached the log"
 
 
 def test_a_candidate_without_workers_never_reaches_the_user(stack):
