@@ -19,7 +19,7 @@ def moderation(dataset, scores: dict, texts: list, policy: Policy | None = None)
     policy = policy or Policy.load()
     scored = np.flatnonzero(~np.isnan(scores[LABELS[0]]))
     truth = {label: dataset.truth.get(label, np.full(len(texts), np.nan)) for label in LABELS}
-    decisions, rows = {}, []
+    rows = []
     for i in scored:
         row_scores = {label: float(scores[label][i]) for label in LABELS}
         decision = policy.decide(row_scores)
@@ -29,7 +29,6 @@ def moderation(dataset, scores: dict, texts: list, policy: Policy | None = None)
                      "toxic": toxic, "decision": decision.decision, "labels": decision.labels,
                      "scores": row_scores,
                      "truth": [label for label in LABELS if truth[label][i] == 1]})
-        decisions[i] = decision.decision
     by_category = {}
     for row in rows:
         if row["category"]:

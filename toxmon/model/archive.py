@@ -40,7 +40,6 @@ PRECISIONS = ("auto", "fp32", "bf16", "int8")
 BUILT_HERE_NAMES = {"demo": "toxic-bert-demo", "demo-candidate": "toxic-bert-demo-candidate",
                     "bench-base": "toxic-bert-bench-base"}
 HERE = Path(__file__).resolve().parent
-CHECK_TEXTS = HERE / "texts"
 # The code each kind of model is built by: a change to it rebuilds a built-here model.
 MODEL_CODE = (HERE / "prepare_model.py", HERE / "demo_data.py")
 PRECISION_CODE = (HERE / "prepare_precision.py", HERE / "int8_model.py", HERE / "compare_precision.py",
@@ -153,9 +152,8 @@ def needs_precision_files(precision: str) -> bool:
 
 def precision_inputs_hash(model_dir: Path) -> str:
     """The int8 model and the check depend on the weights, the check's texts and the code."""
-    from .compare_precision import CHECK_TEXT_FILES
-    inputs = [model_dir / "config.json", model_dir / "model.safetensors",
-              *(CHECK_TEXTS / name for name in CHECK_TEXT_FILES), *precision_code()]
+    from .compare_precision import DEFAULT_TEXTS
+    inputs = [model_dir / "config.json", model_dir / "model.safetensors", *DEFAULT_TEXTS, *precision_code()]
     return build_cache.content_hash("precision", inputs)
 
 
