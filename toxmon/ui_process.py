@@ -32,13 +32,15 @@ def secret_key(run_dir: Path) -> str:
 
 def ui_settings(run_dir: Path, ts_ports: Ports, port: int, routing_file: Path | None = None) -> dict:
     """The UI's settings for a loopback run in front of TorchServe at `ts_ports`; the
-    rollout's routing file (`toxmon rollout`) defaults to rollout/routing.json in `run_dir`."""
+    rollout's routing file (`toxmon rollout`) defaults to rollout/routing.json in `run_dir`, and
+    Perspective's suggested scores go to feedback.sqlite there."""
     urls = ts_ports.urls()
     return {"UI_HOST": "127.0.0.1", "UI_PORT": str(port),
             "TORCHSERVE_INFERENCE_URL": urls["inference"],
             "TORCHSERVE_MANAGEMENT_URL": urls["management"],
             "SECRET_KEY": secret_key(run_dir),
             "ROUTING_FILE": str(routing_file or run_dir / "rollout" / "routing.json"),
+            "FEEDBACK_FILE": str(run_dir / "feedback.sqlite"),
             "PROMETHEUS_MULTIPROC_DIR": str(run_dir / "metrics")}
 
 

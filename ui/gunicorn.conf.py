@@ -16,6 +16,8 @@ timeout = int(float(os.environ.get("READ_TIMEOUT_SECONDS", "60"))) + 15
 graceful_timeout = 20
 keepalive = 5
 accesslog = "-"
+# The request line without its query string: Google's clients send the API key as ?key=.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(f)s" "%(a)s"'
 errorlog = "-"
 loglevel = os.environ.get("UI_LOG_LEVEL", "info")
 # Bound request-line and header sizes; the body is capped by the app (MAX_BODY_BYTES).
@@ -35,9 +37,16 @@ if not os.environ.get("SECRET_KEY"):
 metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR",
                                     os.path.join(tempfile.gettempdir(), f"toxicity-ui-metrics-{os.getpid()}"))
 
+# The API keys' per-minute counters (quota.py): one file for every worker of this run.
+quota_file = os.environ.setdefault("QUOTA_FILE", os.path.join(tempfile.gettempdir(),
+                                                              f"toxicity-ui-quota-{os.getpid()}.sqlite"))
+
 
 def on_starting(server):
     shutil.rmtree(metrics_dir, ignore_errors=True)
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(quota_file + suffix):
+            os.remove(quota_file + suffix)
     os.makedirs(metrics_dir, exist_ok=True)
 
 

@@ -42,9 +42,9 @@ def fake_torchserve():
 
 
 @pytest.fixture
-def ui_settings(fake_torchserve):
+def ui_settings(fake_torchserve, tmp_path):
     from toxicity_ui.config import Settings
-    return Settings(torchserve_inference_url=fake_torchserve.url,
+    return Settings(torchserve_inference_url=fake_torchserve.url, feedback_file=str(tmp_path / "feedback.sqlite"),
                     torchserve_management_url=fake_torchserve.url,
                     read_timeout_seconds=1.0, connect_timeout_seconds=0.5,
                     secret_key="test-secret", max_text_chars=5000, max_body_bytes=64 * 1024)

@@ -1,8 +1,9 @@
 """Toxicity Monitor UI: the web page and JSON API in front of TorchServe."""
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import errors, metrics, security, services
+from . import errors, metrics, perspective, security, services
 from .api import api
 from .config import Settings
 from .health import health
@@ -27,11 +28,15 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
     )
     service = services.init_app(app, settings)
-    security.init_app(app, csrf_exempt=[api])
+    if settings.proxy_hops:  # only then are X-Forwarded-* headers believed
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
+    security.init_app(app, csrf_exempt=[api, perspective.perspective])
     metrics.init_app(app, [ModelStatusCollector(lambda: service.client.model_status(read_timeout=2.0)),
                            RoutingCollector(service.routing)])
     errors.init_app(app)
     app.register_blueprint(pages)
     app.register_blueprint(api)
     app.register_blueprint(health)
+    perspective.init_app(app)
     return app

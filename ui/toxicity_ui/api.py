@@ -7,8 +7,10 @@ import json
 import re
 from pathlib import Path
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
+from . import metrics
+from .callers import authenticate, rate_limit_client
 from .errors import invalid_header, invalid_json, unsupported_media_type
 from .scoring import admit, score_text, score_texts
 from .services import services
@@ -50,9 +52,17 @@ def _client() -> str:
     return f"id:{client_id}" if client_id else "address:" + (request.remote_addr or "unknown")
 
 
+@api.after_request
+def _count(response):
+    if request.endpoint == "api.toxicity":
+        metrics.API_CALLS.labels(api="native", method="toxicity", key=g.get("api_key_name", "refused"),
+                                 status=str(response.status_code)).inc()
+    return response
+
+
 @api.post("/toxicity")
 def toxicity():
-    admit(request.remote_addr)
+    admit(rate_limit_client(authenticate()))
     client = _client()
     body = _json_body()
     explain = body.get("explain", False)

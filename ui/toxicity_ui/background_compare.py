@@ -36,6 +36,7 @@ class CompareJob:
     texts: list            # the texts sent, in order
     many: bool             # sent as {"texts": [...]} (else one {"text"})
     answered: Prediction   # what the user got
+    keep_samples: bool = True  # False: the caller asked that the texts be stored nowhere
 
 
 class BackgroundComparer:
@@ -122,7 +123,7 @@ class BackgroundComparer:
                 continue
             comparison = agreement.compare(primary_result["scores"], candidate_result["scores"], self.review)
             agreement.record(comparison)
-            if not comparison.agrees:
+            if not comparison.agrees and job.keep_samples:
                 self.samples.add(job.route.mode, versions, text, comparison.disagreements,
                                  primary_result["scores"], candidate_result["scores"])
 

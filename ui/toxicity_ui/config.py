@@ -52,6 +52,16 @@ class Settings:
     # Comparisons are shed while a worker process has more user calls than this in flight
     # (0: only when the queue is full); docs/rollouts.md has the measurements.
     rollout_shed_above_in_flight: int = 1
+    # API keys (api_keys.py): unset, every call is accepted. The per-key counters are one SQLite
+    # file for all worker processes (gunicorn.conf.py makes one per run; unset: one per process).
+    api_keys_file: str = ""
+    quota_file: str = ""
+    # Perspective's suggested scores (feedback.py), and how long they are kept.
+    feedback_file: str = "feedback.sqlite"
+    feedback_retention_days: float = 365.0
+    # Proxies in front of the UI whose X-Forwarded-* headers are trusted (0: none, the local
+    # default; behind one ingress: 1). They decide the client's address and the discovery URL.
+    proxy_hops: int = 0
     secret_key: str = ""
     app_version: str = VERSION
 
@@ -88,6 +98,11 @@ class Settings:
                                                  defaults.rollout_compare_timeout_seconds, float),
             rollout_shed_above_in_flight=_env("ROLLOUT_SHED_ABOVE_IN_FLIGHT",
                                               defaults.rollout_shed_above_in_flight, int),
+            api_keys_file=_env("API_KEYS_FILE", defaults.api_keys_file),
+            quota_file=_env("QUOTA_FILE", defaults.quota_file),
+            feedback_file=_env("FEEDBACK_FILE", defaults.feedback_file),
+            feedback_retention_days=_env("FEEDBACK_RETENTION_DAYS", defaults.feedback_retention_days, float),
+            proxy_hops=_env("PROXY_HOPS", defaults.proxy_hops, int),
             secret_key=secret,
             app_version=_env("APP_VERSION", defaults.app_version),
         )

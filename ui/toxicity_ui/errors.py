@@ -104,8 +104,35 @@ HTTP_CODES = {413: "body_too_large", 404: "not_found", 405: "method_not_allowed"
 ERROR_CODES = ("invalid_json", "unsupported_media_type", "invalid_header", "empty_text", "invalid_text",
                "text_too_long", "texts_too_long", "too_many_texts", "rate_limited", "overloaded",
                "model_unavailable", "model_timeout", "model_server_error", "csrf", "http_error",
+               "missing_api_key", "invalid_api_key", "quota_exceeded", "cross_site", "internal_error",
+               # Perspective's API (perspective_request.py)
+               "invalid_request", "no_requested_attributes", "unknown_attribute", "unsupported_language",
+               "language_detection_failed",
                *HTTP_CODES.values())
+ENVELOPES = "toxicity_ui_error_envelopes"
 INTERNAL_MESSAGE = "Something went wrong on our side; the error was logged."
+
+
+def add_envelope(app, prefixes: tuple[str, ...], render) -> None:
+    """Errors of paths under these prefixes are answered by render(ApiError) -> (body, status),
+    another API's shape (Perspective's: Google's error model)."""
+    app.extensions.setdefault(ENVELOPES, []).append((prefixes, render))
+
+
+def _envelope():
+    for prefixes, render in current_app.extensions.get(ENVELOPES, []):
+        if request.path.startswith(prefixes):
+            return render
+    return None
+
+
+def _enveloped(error: ApiError, render, headers=()):
+    body, status = render(error)
+    response = jsonify(body)
+    response.status_code = status
+    for name, value in headers:
+        response.headers[name] = value
+    return response
 
 
 def _wants_json() -> bool:
@@ -126,6 +153,8 @@ def _http_error(error: HTTPException):
     if error.code == 413:
         message = f"The request body is larger than {current_app.config['MAX_CONTENT_LENGTH']:,} bytes."
     metrics.EXCEPTIONS.labels(type=code).inc()
+    if render := _envelope():
+        return _enveloped(ApiError(error.code, code, message), render)
     if _wants_json():
         response = jsonify({"error": {"code": code, "message": message}})
     else:
@@ -140,6 +169,8 @@ def _http_error(error: HTTPException):
 def _unexpected(error: Exception):
     logger.exception("unhandled error")
     metrics.EXCEPTIONS.labels(type=type(error).__name__).inc()
+    if render := _envelope():
+        return _enveloped(ApiError(500, "internal_error", INTERNAL_MESSAGE), render)
     if _wants_json():
         return jsonify({"error": {"code": "internal_error", "message": INTERNAL_MESSAGE}}), 500
     return render_template("error.html", status=500, message=INTERNAL_MESSAGE), 500

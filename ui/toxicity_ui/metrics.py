@@ -48,6 +48,13 @@ BATCH_TEXTS = Histogram("toxicity_ui_batch_texts", "Texts per many-texts API cal
 EXCEPTIONS = Counter("toxicity_ui_exceptions_total", "Errors raised while answering, by type",
                      ["type"])
 
+# API keys and Perspective's API (callers.py, perspective.py). key: the key's name, never the key.
+API_CALLS = Counter("toxicity_ui_api_calls_total", "Calls to the JSON APIs, by API, method, API key name and status",
+                    ["api", "method", "key", "status"])
+PERSPECTIVE_ATTRIBUTES = Counter("toxicity_ui_perspective_attributes_total",
+                                 "Attributes requested in Perspective comments:analyze calls", ["attribute"])
+FEEDBACK = Counter("toxicity_ui_feedback_total", "Suggested scores kept (comments:suggestscore)", ["key"])
+
 # Rollouts (routing.py, background_compare.py): which version scored, and how they compare.
 # role: primary | candidate; purpose: answer (shown to the user) | compare (in the background).
 VERSION_CALLS = Counter("toxicity_ui_version_calls_total", "Calls to each model version, by outcome",

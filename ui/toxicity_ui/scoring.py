@@ -7,7 +7,7 @@ travel as one {"texts": [...]} request and are scored in the handler's batch.
 
 import time
 
-from . import metrics
+from . import language as languages, metrics
 from .background_compare import CompareJob
 from .errors import ApiError, invalid_text, model_server_error, too_long_for_model_server
 from .routing import Route
@@ -18,26 +18,30 @@ from .services import services
 FALL_BACK_ON = ("model_unavailable", "model_server_error")
 
 
-def admit(client_address: str) -> None:
-    """Refuse now (429/503) rather than queue: the per-client rate, then the in-flight bound."""
-    services().rate_limiter.check(client_address or "unknown")
+def admit(client: str) -> None:
+    """Refuse now (429/503) rather than queue: the per-client rate, then the in-flight bound.
+    client: the caller's address, or its API key's name when keys are configured."""
+    services().rate_limiter.check(client or "unknown")
 
 
-def score_text(text: str, explain: bool = False, client: str = "") -> dict:
-    """One validated text: its scores, verdict, model and timing. client: who asks (the
-    canary keeps each client on one side)."""
+def score_text(text: str, explain: bool = False, client: str = "", store: bool = True,
+               language: languages.Language | None = None) -> dict:
+    """One validated text: its scores, verdict, language, model and timing. client: who asks
+    (the canary keeps each client on one side); store False: the text is kept nowhere, not
+    even as a rollout's disagreement sample; language: already detected by the caller."""
     started = time.perf_counter()
-    prediction = _predict([text], many=False, explain=explain, client=client)
-    result = _result(prediction.results[0], len(text))
+    prediction = _predict([text], many=False, explain=explain, client=client, store=store)
+    result = _result(prediction.results[0], text, language)
     return {**result, "policy": services().policy.as_dict(), **_model_fields(prediction.model),
             "timing_ms": _timing(started, prediction.seconds)}
 
 
-def score_texts(texts: list, explain: bool = False, client: str = "") -> dict:
+def score_texts(texts: list, explain: bool = False, client: str = "", store: bool = True,
+                detect_language: bool = True) -> dict:
     """Many texts, each validated (a str) or refused (an ApiError): one result per text, in order."""
     started = time.perf_counter()
     valid = [text for text in texts if isinstance(text, str)]
-    prediction = _predict(valid, many=True, explain=explain, client=client) if valid else None
+    prediction = _predict(valid, many=True, explain=explain, client=client, store=store) if valid else None
     scored = iter(prediction.results if prediction else [])
     results = []
     for text in texts:
@@ -50,7 +54,7 @@ def score_texts(texts: list, explain: bool = False, client: str = "") -> dict:
             metrics.EXCEPTIONS.labels(type=error.code).inc()
             results.append(error.body())
         else:
-            results.append(_result(answer, len(text)))
+            results.append(_result(answer, text, None if detect_language else False))
     metrics.BATCH_TEXTS.observe(len(texts))
     body = {"results": results, "policy": services().policy.as_dict()}
     if prediction:
@@ -60,7 +64,7 @@ def score_texts(texts: list, explain: bool = False, client: str = "") -> dict:
     return body
 
 
-def _predict(texts: list[str], many: bool, explain: bool, client: str):
+def _predict(texts: list[str], many: bool, explain: bool, client: str, store: bool):
     service = services()
     route = service.routing.route(client)
     started = time.perf_counter()
@@ -83,7 +87,7 @@ def _predict(texts: list[str], many: bool, explain: bool, client: str):
     metrics.record_version_call(prediction.model, route.answered_by, "answer", prediction.seconds)
     service.last_model.remember(prediction.model)
     if route.compare:
-        service.comparer.submit(CompareJob(route, texts, many, prediction))
+        service.comparer.submit(CompareJob(route, texts, many, prediction, keep_samples=store))
     return prediction
 
 
@@ -95,11 +99,12 @@ def _ask(texts: list[str], many: bool, explain: bool, version: str | None):
     return service.client.predict(texts[0], explain_at, version)
 
 
-def _result(prediction: dict, text_length: int) -> dict:
+def _result(prediction: dict, text: str, language) -> dict:
+    """language: the text's, already detected; None: detect it here; False: not wanted."""
     scores = {label: float(score) for label, score in prediction["scores"].items()}
     decision = services().policy.decide(scores)
     top_label = max(scores, key=scores.get)
-    metrics.record_result(decision, text_length, prediction["windows"], "explanation" in prediction)
+    metrics.record_result(decision, len(text), prediction["windows"], "explanation" in prediction)
     result = {
         "scores": scores,
         "verdict": {"decision": decision.decision, "is_toxic": decision.decision != "allow",
@@ -110,6 +115,9 @@ def _result(prediction: dict, text_length: int) -> dict:
         "drivers": {label: prediction["drivers"][label] for label in decision.labels
                     if label in prediction["drivers"]},
     }
+    if language is not False:
+        # toxic-bert reads English only: say so, without refusing the text.
+        result["language"] = (language or languages.detect(text)).as_dict()
     if "explanation" in prediction:
         result["explanation"] = prediction["explanation"]
     return result

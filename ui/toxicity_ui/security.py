@@ -23,6 +23,9 @@ def _add_headers(response):
 
 def init_app(app, csrf_exempt=()) -> None:
     csrf.init_app(app)
-    for blueprint in csrf_exempt:  # JSON only (415 otherwise): a cross-site form cannot post to it
+    # The native API takes JSON only (415 otherwise), so a cross-site form cannot post to it;
+    # Perspective's takes any Content-Type, as Google does, and refuses cross-site browser
+    # requests instead (perspective.py).
+    for blueprint in csrf_exempt:
         csrf.exempt(blueprint)
     app.after_request(_add_headers)

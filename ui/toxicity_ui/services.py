@@ -1,6 +1,6 @@
 """The UI's services, one set per app, kept in app.extensions (not app.config, which
 holds configuration only): the settings, the TorchServe client, load shedding, the
-per-label policy, and the last model seen (so the page can show the demo banner before
+per-label policy, the API keys and their quotas, the feedback store, and the last model seen (so the page can show the demo banner before
 anyone submits).
 """
 
@@ -10,10 +10,13 @@ from dataclasses import dataclass, field
 from flask import current_app
 
 from .admission import InFlightLimit, RateLimiter
+from .api_keys import ApiKeys
 from .background_compare import BackgroundComparer
 from .config import Settings
 from .disagreement_samples import DisagreementSamples
+from .feedback import FeedbackStore
 from .policy import Policy
+from .quota import QuotaCounter
 from .routing import RoutingTable
 from .torchserve_client import TorchServeClient
 
@@ -46,6 +49,9 @@ class Services:
     policy: Policy
     routing: RoutingTable
     comparer: BackgroundComparer
+    api_keys: ApiKeys
+    quota: QuotaCounter
+    feedback: FeedbackStore
     last_model: LastModel = field(default_factory=LastModel)
 
 
@@ -64,6 +70,9 @@ def init_app(app, settings: Settings) -> Services:
         comparer=BackgroundComparer(client, policy.review, samples, settings.rollout_queue_size,
                                     settings.rollout_compare_workers, settings.rollout_compare_timeout_seconds,
                                     settings.rollout_shed_above_in_flight),
+        api_keys=ApiKeys.load(settings.api_keys_file),
+        quota=QuotaCounter(settings.quota_file),
+        feedback=FeedbackStore(settings.feedback_file, settings.feedback_retention_days),
     )
     return app.extensions[EXTENSION]
 
