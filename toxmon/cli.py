@@ -143,5 +143,15 @@ def rollout(arguments):
     from toxicity_ui.rollout import rollout as rollout_group
     rollout_group.main(list(arguments), prog_name="toxmon rollout")
 
+# Perspective's suggested scores: in the UI package too, beside the store the UI writes.
+@main.command(add_help_option=False, context_settings={"ignore_unknown_options": True,
+                                                        "allow_interspersed_args": False})
+@click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
+def feedback(arguments):
+    """Suggested scores from comments:suggestscore: export (for toxmon evaluate), stats, prune."""
+    from toxicity_ui.feedback_commands import feedback as feedback_group
+    feedback_group.main(list(arguments), prog_name="toxmon feedback")
+
+
 if __name__ == "__main__":
     main()
