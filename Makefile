@@ -153,10 +153,20 @@ ISTIO_MODELS := build/npm/node_modules/@kubernetes-models/istio/package.json
 $(ISTIO_MODELS): | $(GROOVY_LINT)
 	npm install --no-audit --no-fund --prefix build/npm @kubernetes-models/istio@3.0.1
 
+# Perspective's Node clients (tests/integration/test_perspective.py): googleapis as it is today,
+# and release 23, whose callbacks get the answer's body as Perspective's documented Node sample
+# expects (in its own prefix: two releases of one package cannot share a node_modules).
+GOOGLEAPIS := build/npm/node_modules/googleapis/package.json
+GOOGLEAPIS_23 := build/npm-googleapis-23/node_modules/googleapis/package.json
+$(GOOGLEAPIS): | $(ISTIO_MODELS)
+	npm install --no-audit --no-fund --prefix build/npm googleapis@188.0.0
+$(GOOGLEAPIS_23):
+	npm install --no-audit --no-fund --prefix build/npm-googleapis-23 googleapis@23.0.0
+
 # The layers in tests/pytest.ini's order, unit first: a broken change fails in a minute, and
 # the other layers are then not started (tests/conftest.py). The slowest tests are listed at the end.
 TEST_LAYERS := $(addprefix tests/,$(shell sed -n 's/^testpaths *= *//p' tests/pytest.ini))
-test: system-deps venv-test $(GROOVY_LINT) $(ISTIO_MODELS)
+test: system-deps venv-test $(GROOVY_LINT) $(ISTIO_MODELS) $(GOOGLEAPIS) $(GOOGLEAPIS_23)
 	$(PY) -m pytest --durations=40 $(TEST_LAYERS)
 
 test-unit: venv-test

@@ -15,6 +15,10 @@ threads = int(os.environ.get("UI_THREADS", "16"))
 timeout = int(float(os.environ.get("READ_TIMEOUT_SECONDS", "60"))) + 15
 graceful_timeout = 20
 keepalive = 5
+# X-Forwarded-* headers are the app's to believe or not (PROXY_HOPS, werkzeug's ProxyFix), not
+# gunicorn's, which by default takes X-Forwarded-Proto from any client on 127.0.0.1.
+secure_scheme_headers = {}
+forwarded_allow_ips = ""
 accesslog = "-"
 # The request line without its query string: Google's clients send the API key as ?key=.
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(f)s" "%(a)s"'

@@ -53,7 +53,7 @@ def test_a_score_below_its_threshold_is_left_out(ui):
     assert list(body["attributeScores"]) == ["TOXICITY"]
 
 
-def test_span_annotations_score_each_sentence_in_one_call(ui, fake_torchserve):
+def test_span_annotations_score_the_sentences_together_in_one_call(ui, fake_torchserve):
     text = "What kind of idiot name is foo? Sorry, I like your name."
     body = analyze(ui, {"comment": {"text": text}, "requestedAttributes": {"TOXICITY": {}},
                         "spanAnnotations": True}).get_json()
@@ -61,7 +61,7 @@ def test_span_annotations_score_each_sentence_in_one_call(ui, fake_torchserve):
     assert [(span["begin"], span["end"]) for span in spans] == [(0, 31), (32, 56)]
     assert [span["score"]["value"] for span in spans] == [0.95, 0.02]
     calls = [json.loads(body) for path, _, body in fake_torchserve.requests if path.startswith("/predictions")]
-    assert calls == [{"texts": [text, text[0:31], text[32:56]]}]
+    assert calls == [{"text": text}, {"texts": [text[0:31], text[32:56]]}]  # the text alone, as the native API
 
 
 def test_the_documentations_relaxed_json_and_no_content_type_are_read(ui):

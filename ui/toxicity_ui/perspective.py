@@ -83,19 +83,21 @@ def _checked_language(analyze: AnalyzeRequest, text: str) -> tuple[languages.Lan
 
 
 def _span_scores(text: str, client: str, store: bool) -> tuple[dict, list]:
-    """The whole text's scores and each sentence's, in many-texts calls (one, up to 63 sentences)."""
+    """The whole text's scores, as the native API gives them for it alone, and each sentence's,
+    scored together in one many-texts call (more than max_batch_texts sentences: a call per
+    that many). The whole text is not sent in the sentences' call: an int8 model's scores of a
+    text move in the third decimal with the texts it shares a forward pass with."""
     spans = sentence_spans(text)
+    summary = score_text(text, client=client, store=store, language=False)["scores"]
     if len(spans) == 1:
-        return score_text(text, client=client, store=store, language=False)["scores"], \
-            [(spans[0], None)]  # one sentence: its scores are the summary's
-    texts = [text] + [text[begin:end] for begin, end in spans]
+        return summary, [(spans[0], None)]  # one sentence: its scores are the summary's
+    sentences = [text[begin:end] for begin, end in spans]
     size = services().settings.max_batch_texts
     results = []
-    for start in range(0, len(texts), size):
-        chunk = texts[start:start + size]
-        results += score_texts(chunk, client=client, store=store, detect_language=False)["results"]
-    summary = results[0]["scores"]
-    return summary, [(span, result.get("scores")) for span, result in zip(spans, results[1:])]
+    for start in range(0, len(sentences), size):
+        results += score_texts(sentences[start:start + size], client=client, store=store,
+                               detect_language=False)["results"]
+    return summary, [(span, result.get("scores")) for span, result in zip(spans, results)]
 
 
 def _score(value: float) -> dict:
