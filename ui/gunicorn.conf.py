@@ -24,6 +24,18 @@ accesslog = "-"
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(f)s" "%(a)s"'
 errorlog = "-"
 loglevel = os.environ.get("UI_LOG_LEVEL", "info")
+# The app's own log lines (what keys are configured, a routing switch) beside gunicorn's, in the
+# same format; gunicorn's loggers do not propagate, so no line is written twice.
+_generic = {"format": "%(asctime)s [%(process)d] [%(levelname)s] %(message)s", "datefmt": "[%Y-%m-%d %H:%M:%S %z]"}
+logconfig_dict = {
+    "version": 1, "disable_existing_loggers": False,
+    "formatters": {"generic": _generic, "access": {"format": "%(message)s"}},  # access lines carry their own time
+    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "access", "stream": "ext://sys.stdout"},
+                 "stderr": {"class": "logging.StreamHandler", "formatter": "generic", "stream": "ext://sys.stderr"}},
+    "root": {"level": loglevel.upper(), "handlers": ["stderr"]},
+    "loggers": {"gunicorn.error": {"level": loglevel.upper(), "handlers": ["stderr"], "propagate": False},
+                "gunicorn.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False}},
+}
 # Bound request-line and header sizes; the body is capped by the app (MAX_BODY_BYTES).
 limit_request_line = 8190
 limit_request_fields = 100
