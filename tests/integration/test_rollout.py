@@ -160,6 +160,45 @@ def test_shadow_compares_every_call_and_counts_disagreements_by_label_and_direct
     assert not [text for text in certain_texts if text in log], "a user's text reached the log"
 
 
+def surely_disagree(torchserve, text, review) -> bool:
+    primary, candidate = direct_scores(torchserve, text, PRIMARY_VERSION), direct_scores(torchserve, text, CANDIDATE_VERSION)
+    return any((primary[label] >= threshold) != (candidate[label] >= threshold)
+               and min(abs(primary[label] - threshold), abs(candidate[label] - threshold)) >= NEAR
+               for label, threshold in review.items())
+
+
+def files_holding(directory, marker: str) -> list:
+    found = []
+    for path in directory.rglob("*"):
+        if path.is_file() and marker.encode() in path.read_bytes():
+            found.append(path)
+    return found
+
+
+def test_a_do_not_store_comment_is_compared_and_written_nowhere(stack):
+    """Perspective's doNotStore: compared in the shadow like any call (counted), but no sample,
+    no log line, no file of the stack holds its text; the same kind of text without the flag is
+    kept, so the search below would find one."""
+    torchserve, ui, env = stack
+    rollout(env, "shadow")
+    review = Policy.load().review
+    pairs = [(f"{text} (ref kept{number:03d})", f"{text} (ref hidden{number:03d})") for number, text in enumerate(TEXTS)]
+    pairs = [(kept, hidden) for kept, hidden in pairs
+             if surely_disagree(torchserve, kept, review) and surely_disagree(torchserve, hidden, review)]
+    assert pairs, "the demo builds should disagree on some of these texts"
+    before = comparisons(ui)
+    for kept, hidden in pairs:
+        for text, do_not_store in ((kept, False), (hidden, True)):
+            reply = requests.post(f"{ui.url}/v1alpha1/comments:analyze", timeout=60, json={
+                "comment": {"text": text}, "requestedAttributes": {"TOXICITY": {}}, "doNotStore": do_not_store})
+            assert reply.status_code == 200, reply.text
+    assert wait_for(lambda: comparisons(ui)["disagree"] - before["disagree"] >= 2 * len(pairs)), comparisons(ui)
+    for kept, hidden in pairs:
+        marker = hidden.rsplit("(", 1)[1]
+        assert files_holding(torchserve.run_dir, marker) == [] and files_holding(ui.run_dir, marker) == []
+        assert files_holding(ui.run_dir, kept.rsplit("(", 1)[1]), "the stored text should be in the samples"
+
+
 def test_a_candidate_without_workers_never_reaches_the_user(stack):
     """Shadow: every comparison fails, no answer does. Canary at 100 %: the primary answers all."""
     torchserve, ui, env = stack
