@@ -153,9 +153,10 @@ def test_model_server_failures_are_googles_server_errors(ui, fake_torchserve, mo
     assert error["status"] == google_status and "secret" not in error["message"]
 
 
-def test_unknown_paths_and_methods_under_the_api_are_googles_404(ui):
-    for reply in (ui.post("/v1alpha1/comments:classify", json={}), ui.get(ANALYZE), ui.get("/$discovery/rest?version=v2")):
+def test_unknown_paths_and_methods_under_the_api_are_googles_errors(ui):
+    for reply in (ui.post("/v1alpha1/comments:classify", json={}), ui.get("/$discovery/rest?version=v2")):
         assert error_of(reply, 404)["status"] == "NOT_FOUND"
+    assert error_of(ui.get(ANALYZE), 405)["status"] == "UNIMPLEMENTED"
 
 
 def test_another_sites_page_cannot_post_to_it(ui):
@@ -230,3 +231,12 @@ def test_a_large_relaxed_body_is_read_quickly(ui):
     started = time.monotonic()
     reply = analyze(ui, None, raw=raw)
     assert reply.status_code == 200 and time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("field, value", [("languages", {}), ("languages", ""), ("spanAnnotations", 0),
+                                          ("context", []), ("clientToken", 0)])
+def test_a_falsy_value_of_the_wrong_type_is_refused_not_taken_for_unset(ui, field, value):
+    body = {"comment": {"text": "hello"}, "requestedAttributes": {"TOXICITY": []}}
+    assert error_type(analyze(ui, body)) == "INVALID_REQUEST"
+    body = {"comment": {"text": "hello"}, "requestedAttributes": {"TOXICITY": {}}, field: value}
+    assert error_type(analyze(ui, body)) == "INVALID_REQUEST"

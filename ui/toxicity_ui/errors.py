@@ -153,16 +153,17 @@ def _http_error(error: HTTPException):
     if error.code == 413:
         message = f"The request body is larger than {current_app.config['MAX_CONTENT_LENGTH']:,} bytes."
     metrics.EXCEPTIONS.labels(type=code).inc()
+    # e.g. Allow on a 405, as HTTP requires
+    headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
     if render := _envelope():
-        return _enveloped(ApiError(error.code, code, message), render)
+        return _enveloped(ApiError(error.code, code, message), render, headers)
     if _wants_json():
         response = jsonify({"error": {"code": code, "message": message}})
     else:
         response = make_response(render_template("error.html", status=error.code, message=message))
     response.status_code = error.code
-    for name, value in error.get_headers():  # e.g. Allow on a 405, as HTTP requires
-        if name.lower() != "content-type":
-            response.headers[name] = value
+    for name, value in headers:
+        response.headers[name] = value
     return response
 
 

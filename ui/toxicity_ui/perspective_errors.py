@@ -25,6 +25,7 @@ ERROR_TYPES = {
 REASONS = {"invalid_api_key": "API_KEY_INVALID", "missing_api_key": "API_KEY_MISSING",
            "quota_exceeded": "RATE_LIMIT_EXCEEDED", "rate_limited": "RATE_LIMIT_EXCEEDED"}
 STATUSES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+            405: "UNIMPLEMENTED",
             429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 502: "UNAVAILABLE", 503: "UNAVAILABLE",
             504: "DEADLINE_EXCEEDED"}
 
@@ -47,8 +48,6 @@ def http_status(error: ApiError) -> int:
         return KEY_STATUSES[error.code]
     if error.status in (400, 413, 415, 422):
         return 400
-    if error.status == 405:
-        return 404  # Google answers a method it does not serve with 404
     return error.status
 
 

@@ -117,7 +117,8 @@ def _comment_text(body: dict) -> str:
     if not isinstance(comment, dict):
         raise invalid("Invalid value at 'comment': expected an object like {\"text\": \"...\"}.")
     _unknown_fields(comment, {"text", "type"}, "comment")
-    kind = comment.get("type") or "PLAIN_TEXT"
+    kind = comment.get("type")
+    kind = "PLAIN_TEXT" if kind is None else kind
     if kind == "HTML":
         raise invalid("Currently, only 'PLAIN_TEXT' comments are supported.")
     if kind not in TEXT_TYPES:
@@ -138,7 +139,9 @@ def _context(body: dict) -> None:
 
 
 def _languages(body: dict) -> list[str]:
-    languages = body.get("languages") or []
+    languages = body.get("languages")
+    if languages is None:
+        return []
     if not isinstance(languages, list) or not all(isinstance(code, str) and code for code in languages):
         raise invalid("Invalid value at 'languages': expected a list of language codes such as [\"en\"].")
     return languages
@@ -171,11 +174,12 @@ def _attributes(body: dict) -> list[AttributeRequest]:
         if name not in ATTRIBUTES:
             raise PerspectiveError("unknown_attribute", f"Unknown requested attribute: {name:.64}. This service "
                                    "scores " + ", ".join(ATTRIBUTES) + ".")
-        parameters = parameters or {}
+        parameters = {} if parameters is None else parameters
         if not isinstance(parameters, dict):
             raise invalid(f"Invalid value at 'requestedAttributes[{name}]': expected an object.")
         _unknown_fields(parameters, {"scoreType", "scoreThreshold"}, f"requestedAttributes[{name}]")
-        score_type = parameters.get("scoreType") or "PROBABILITY"
+        score_type = parameters.get("scoreType")
+        score_type = "PROBABILITY" if score_type is None else score_type
         if score_type not in SCORE_TYPES:
             raise invalid(f"Requested score type {score_type!s:.40} is not supported by attribute {name}.")
         attributes.append(AttributeRequest(name, ATTRIBUTES[name], _threshold(name, parameters.get("scoreThreshold"))))
@@ -198,6 +202,8 @@ def _suggested_value(where: str, score) -> float:
     if not isinstance(score, dict):
         raise invalid(f"Invalid value at '{where}': expected an object like {{\"value\": 0.9}}.")
     _unknown_fields(score, {"value", "type"}, where)
+    if score.get("type") is not None and score["type"] not in SCORE_TYPES:
+        raise invalid(f"Invalid value at '{where}.type': only PROBABILITY scores are suggested.")
     value = score.get("value", 0)  # proto3 JSON leaves a 0 out: an absent value is 0
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
             or not 0 <= value <= 1:
@@ -220,7 +226,8 @@ def _suggested_scores(body: dict, text: str) -> tuple[dict, dict]:
         label = ATTRIBUTES[name]
         if entry.get("summaryScore") is not None:
             scores[label] = _suggested_value(f"attributeScores[{name}].summaryScore", entry["summaryScore"])
-        span_list = entry.get("spanScores") or []
+        span_list = entry.get("spanScores")
+        span_list = [] if span_list is None else span_list
         if not isinstance(span_list, list):
             raise invalid(f"Invalid value at 'attributeScores[{name}].spanScores': expected a list.")
         for number, span in enumerate(span_list):
