@@ -106,6 +106,26 @@ def test_the_page_and_a_prediction_answer_on_the_published_port(stack):
     print(f"images built in {stack['build_seconds']:.0f} s; make up to a prediction in {stack['up_seconds']:.0f} s")
 
 
+def test_a_perspective_client_works_against_the_stack_and_its_feedback_stays_in_the_volume(stack):
+    """What a Perspective user changes is the host: Google's Python client, built from the stack's
+    discovery document, analyzes and suggests; the suggestion is kept in the UI's volume, where
+    `toxmon feedback` (in the UI image) reads it."""
+    from googleapiclient import discovery
+    service = discovery.build("commentanalyzer", "v1alpha1", developerKey="any-key", static_discovery=False,
+                              discoveryServiceUrl=f"{stack['ui']}/$discovery/rest?version={{apiVersion}}")
+    answer = service.comments().analyze(body={"comment": {"text": "You are a stupid worthless idiot."},
+                                              "requestedAttributes": {"TOXICITY": {}, "INSULT": {}}}).execute()
+    assert answer["attributeScores"]["TOXICITY"]["summaryScore"]["value"] > 0.5, answer
+    assert service.comments().suggestscore(body={
+        "comment": {"text": "A moderator says this is fine."}, "clientToken": "stack-1",
+        "attributeScores": {"TOXICITY": {"summaryScore": {"value": 0}}}}).execute() == {"clientToken": "stack-1"}
+    result = engine("exec", containers()["ui"][0], "python", "-m", "toxicity_ui.feedback_commands", "stats",
+                    timeout=120)
+    assert result.returncode == 0 and "suggestions: 1" in result.stdout, result.stdout + result.stderr
+    guide = requests.get(f"{stack['ui']}/docs/perspective.md", timeout=30)
+    assert guide.status_code == 200 and "comments:analyze" in guide.text
+
+
 def test_forms_work_across_workers_without_a_configured_secret_key(stack):
     """No SECRET_KEY in the environment: gunicorn makes one key for all its workers, so a form
     token issued by one worker is accepted by the other."""

@@ -29,9 +29,9 @@ def test_pip_install_in_a_clean_venv_gives_a_working_toxmon(tmp_path):
     probe = ("import importlib.resources, toxmon, labels, toxmon.model.offline_context, toxicity_ui;"
              "print(importlib.resources.files('toxmon').joinpath('data/public_eval.csv').is_file(),"
              " importlib.resources.files('toxicity_ui').joinpath('templates/index.html').is_file())")
-    # toxicity_ui needs Flask, which toxmon does not: install it only for the probe.
+    # toxicity_ui needs Flask and the rest of the UI's requirements, which toxmon does not: only for the probe.
     subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--constraint", str(ROOT / "constraints.txt"),
-                    "flask", "flask-wtf", "limits", "prometheus-client", "urllib3"], check=True, timeout=600)
+                    "-r", str(ROOT / "ui" / "requirements.txt")], check=True, timeout=600)
     found = subprocess.run([str(venv / "bin" / "python"), "-c", probe], cwd=elsewhere, capture_output=True,
                            text=True, timeout=60)
     assert found.returncode == 0 and found.stdout.split() == ["True", "True"], found.stderr

@@ -4,6 +4,7 @@ import os
 import secrets
 import logging
 from dataclasses import dataclass, fields
+from pathlib import Path
 
 from .model_names import MODEL_NAME
 from .version import VERSION
@@ -62,6 +63,8 @@ class Settings:
     # Proxies in front of the UI whose X-Forwarded-* headers are trusted (0: none, the local
     # default; behind one ingress: 1). They decide the client's address and the discovery URL.
     proxy_hops: int = 0
+    # Where the guides the page links to are (the checkout's docs/; the image's /app/docs).
+    docs_dir: str = str(Path(__file__).resolve().parents[2] / "docs")
     secret_key: str = ""
     app_version: str = VERSION
 
@@ -103,6 +106,7 @@ class Settings:
             feedback_file=_env("FEEDBACK_FILE", defaults.feedback_file),
             feedback_retention_days=_env("FEEDBACK_RETENTION_DAYS", defaults.feedback_retention_days, float),
             proxy_hops=_env("PROXY_HOPS", defaults.proxy_hops, int),
+            docs_dir=_env("DOCS_DIR", defaults.docs_dir),
             secret_key=secret,
             app_version=_env("APP_VERSION", defaults.app_version),
         )

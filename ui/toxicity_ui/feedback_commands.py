@@ -106,3 +106,7 @@ def prune(feedback_file, retention_days):
     """Delete the suggestions older than the retention now (the UI also does on every write)."""
     deleted = FeedbackStore(feedback_file, retention_days).delete_expired()
     click.echo(f"deleted {deleted} suggestions older than {retention_days:g} days")
+
+
+if __name__ == "__main__":  # in the UI image: python -m toxicity_ui.feedback_commands stats
+    feedback(prog_name="toxmon feedback")

@@ -6,7 +6,7 @@ words behind each flagged label, highlighted in the text.
 
 import secrets
 
-from flask import Blueprint, render_template, request, session
+from flask import Blueprint, render_template, request, send_from_directory, session
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from wtforms import BooleanField, TextAreaField
@@ -75,3 +75,9 @@ def submit():
         return render(form, error=error.message, status=error.status)
     result["text"] = text
     return render(form, result=result)
+
+
+@pages.get("/docs/perspective.md")
+def perspective_guide():
+    """The Perspective migration guide (docs/perspective.md), as the page's footer links it."""
+    return send_from_directory(services().settings.docs_dir, "perspective.md", mimetype="text/markdown")
