@@ -35,7 +35,10 @@ def ui_settings(run_dir: Path, ts_ports: Ports, port: int, routing_file: Path | 
     rollout's routing file (`toxmon rollout`) defaults to rollout/routing.json in `run_dir`, and
     Perspective's suggested scores go to feedback.sqlite there."""
     urls = ts_ports.urls()
-    return {"UI_HOST": "127.0.0.1", "UI_PORT": str(port),
+    settings = {}
+    if os.environ.get("API_KEYS_FILE"):  # `make run API_KEYS_FILE=...`: relative to where it was typed
+        settings["API_KEYS_FILE"] = str(Path(os.environ["API_KEYS_FILE"]).resolve())
+    return {**settings, "UI_HOST": "127.0.0.1", "UI_PORT": str(port),
             "TORCHSERVE_INFERENCE_URL": urls["inference"],
             "TORCHSERVE_MANAGEMENT_URL": urls["management"],
             "SECRET_KEY": secret_key(run_dir),

@@ -116,3 +116,20 @@ def test_security_headers_on_every_response(ui):
 def test_unknown_page_is_html_404(ui):
     reply = ui.get("/nowhere")
     assert reply.status_code == 404 and "<h1>Error 404</h1>" in reply.get_data(as_text=True)
+
+
+def test_a_text_in_another_language_is_scored_with_a_notice(ui):
+    page = submit(ui, "Du bist ein totaler Idiot und alle wissen es.").get_data(as_text=True)
+    assert 'id="language-notice"' in page and "<strong>de</strong>" in page and "English only" in page
+    assert page.count("<meter") == 6  # still scored
+    assert 'id="language-notice"' not in submit(ui, "you idiot").get_data(as_text=True)
+    lines = submit(ui, "you idiot\nDu bist ein totaler Idiot und alle wissen es.", many=True).get_data(as_text=True)
+    assert lines.count('class="hint language-notice"') == 1
+
+
+def test_the_footer_links_to_the_perspective_guide_which_is_served(ui):
+    page = ui.get("/").get_data(as_text=True)
+    assert 'href="/docs/perspective.md"' in page
+    guide = ui.get("/docs/perspective.md")
+    assert guide.status_code == 200 and guide.mimetype == "text/markdown"
+    assert "comments:analyze" in guide.get_data(as_text=True)

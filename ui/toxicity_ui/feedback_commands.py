@@ -18,7 +18,7 @@ from .feedback import FeedbackStore
 from .model_names import LABELS
 
 _store_options = [
-    click.option("--feedback-file", envvar="FEEDBACK_FILE", default="build/run/feedback.sqlite", show_default=True,
+    click.option("--feedback-file", envvar="FEEDBACK_FILE", default="build/run/ui/feedback.sqlite", show_default=True,
                  help="The UI's FEEDBACK_FILE."),
     click.option("--retention-days", envvar="FEEDBACK_RETENTION_DAYS", type=click.FloatRange(min=0), default=365.0,
                  show_default=True, help="The UI's FEEDBACK_RETENTION_DAYS: older suggestions are not read."),

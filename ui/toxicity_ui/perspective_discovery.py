@@ -100,7 +100,7 @@ def discovery_document(root_url: str, service_version: str) -> dict:
         "id": f"commentanalyzer:{VERSION}", "name": "commentanalyzer", "version": VERSION,
         "revision": service_version, "title": "Toxicity Monitor (Perspective-compatible Comment Analyzer)",
         "description": "Perspective's comments:analyze and comments:suggestscore, scored by toxic-bert.",
-        "documentationLink": "docs/perspective.md",
+        "documentationLink": f"{root_url}docs/perspective.md",
         "rootUrl": root_url, "servicePath": "", "baseUrl": root_url, "basePath": "", "batchPath": "batch",
         "parameters": PARAMETERS,
         "schemas": SCHEMAS,
