@@ -78,6 +78,8 @@ def monitored_stack(torchserve, tmp_path_factory):
                 assert requests.post(api, json={"text": text}, timeout=30).status_code == 200
             assert requests.post(api, json={"texts": ["You stupid idiot.", "Have a lovely day."], "explain": True},
                                  timeout=30).status_code == 200
+            assert requests.post(f"{ui.url}/v1alpha1/comments:analyze", timeout=30, json={
+                "comment": {"text": "You stupid idiot."}, "requestedAttributes": {"TOXICITY": {}}}).status_code == 200
             time.sleep(2)
         wait_for_traffic(ports)
         healthy = {expr: query(ports.prometheus, expr.replace("$instance", ".+")) for expr in dashboard_queries()}
