@@ -60,13 +60,14 @@ def check_ratios(report: dict) -> None:
 
 
 def test_harness_writes_json_markdown_png_and_stops_its_servers(demo_model_dir, tmp_path):
-    """The smoke runs the baseline, the shipped precision direct and through the UI, and the
-    rollout stage, one short level each (under 2 minutes); `make bench` runs every stage (a
+    """The smoke runs the baseline, the shipped precision direct and through the UI, Perspective's
+    API beside the native one, and the rollout stage, one short level each (under 2 minutes); `make bench` runs every stage (a
     slow candidate in shadow is run in tests/faults, through the UI as users meet it).
     A precision this CPU only emulates is asked for too: it must be reported, never run."""
     work, results = tmp_path / "work", tmp_path / "results"
     command = [TOXMON, "bench", "--model-dir", str(demo_model_dir),
-               "--configs", "naive,tuned-torchserve,tuned-ui,rollout", "--precisions", ",".join(("int8", *NOT_NATIVE)),
+               "--configs", "naive,tuned-torchserve,tuned-ui,rollout,perspective",
+               "--precisions", ",".join(("int8", *NOT_NATIVE)), "--perspective-clients", "2", "--perspective-rounds", "1",
                "--duration", "1.5", "--warmup", "0.3", "--concurrency", "2",
                "--rollout-levels", "2", "--rollout-rounds", "1", "--no-rollout-slower-candidate",
                "--output-dir", str(results), "--work-dir", str(work)]
@@ -98,6 +99,19 @@ def test_harness_writes_json_markdown_png_and_stops_its_servers(demo_model_dir, 
     assert rollout["shadow, failing candidate, 2 clients"]["compared_failed"] > 0
     assert "shadow / primary only, 2 clients (p95)" in report["rollout_ratios"]
     assert "Shadow scoring's cost to the primary" in (results / "latest.md").read_text()
+    # Perspective's API against the native one, on the tuned servers: every variant answered, and
+    # each ratio the quotient of the rows it names.
+    from toxmon.bench.perspective import variants
+    perspective = {row["variant"]: row for row in report["perspective"]}
+    assert set(perspective) == {name for name, *_ in variants(["a"])} | {"detection"}
+    for name, row in perspective.items():
+        if name != "detection":
+            assert row["errors"] == 0 and row["texts_per_s"] > 0 and row["ui_cpu_ms_per_call"] > 0, row
+    figures = report["perspective_ratios"]
+    assert figures["perspective / native (calls/s)"] == round(
+        perspective["perspective"]["texts_per_s"] / perspective["native"]["texts_per_s"], 3)
+    assert figures["language detection, µs per call (alone)"] == perspective["detection"]["detection_us_per_call"] > 0
+    assert "Perspective's API against the native one" in (results / "latest.md").read_text()
     assert (results / "latest.png").read_bytes()[:4] == b"\x89PNG"
     assert processes_working_in(work) == [], "the harness left servers running"
 

@@ -43,12 +43,15 @@ def _round(value):
 
 
 def run_load(url: str, texts: list[str], concurrency: int, duration: float, timeout: float = 60,
-             per_call: int = 1, options: dict | None = None) -> LoadResult:
+             per_call: int = 1, options: dict | None = None, body=None) -> LoadResult:
     """Send POST {"text": ...} (or, per_call > 1, {"texts": [...]} of that many texts, and
-    `options` such as {"explain": true} in either) from `concurrency` threads for `duration` seconds."""
+    `options` such as {"explain": true} in either; or body(text), another API's request) from
+    `concurrency` threads for `duration` seconds."""
     parts = urlsplit(url)
     options = options or {}
-    if per_call == 1:
+    if body is not None:
+        bodies = [json.dumps(body(text)).encode() for text in texts]
+    elif per_call == 1:
         bodies = [json.dumps({"text": text, **options}).encode() for text in texts]
     else:
         bodies = [json.dumps({"texts": [texts[(i + j) % len(texts)] for j in range(per_call)], **options}).encode()
@@ -61,11 +64,11 @@ def run_load(url: str, texts: list[str], concurrency: int, duration: float, time
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
         latencies, errors, statuses, index = [], 0, {}, offset
         while time.monotonic() < deadline:
-            body = bodies[index % len(bodies)]
+            payload = bodies[index % len(bodies)]
             index += 1
             started = time.perf_counter()
             try:
-                connection.request("POST", parts.path, body=body, headers={"Content-Type": "application/json"})
+                connection.request("POST", parts.path, body=payload, headers={"Content-Type": "application/json"})
                 reply = connection.getresponse()
                 reply.read()
                 status = reply.status

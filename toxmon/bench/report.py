@@ -9,7 +9,7 @@ from pathlib import Path
 
 from precision import flags_that_matter
 
-from . import rollout, scenarios
+from . import perspective, rollout, scenarios
 
 
 def machine_info() -> dict:
@@ -66,6 +66,8 @@ def markdown(report: dict) -> str:
         lines += scenarios.markdown(report["scenarios"], report["scenario_ratios"])
     if report.get("rollout"):
         lines += rollout.markdown(report["rollout"], report["rollout_ratios"])
+    if report.get("perspective"):
+        lines += perspective.markdown(report["perspective"], report["perspective_ratios"])
     return "\n".join(lines) + "\n"
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from precision import not_native_reason
 
 from ..checkout import root
-from . import rollout, scenarios
+from . import perspective, rollout, scenarios
 from .accounting import PeakMemory, cpu_seconds
 from .loadgen import run_load
 from .publish import publish
@@ -28,7 +28,7 @@ from .servers import build_archive, naive_server, served_precision, torchserve, 
 
 ROOT = root()
 
-CONFIGS = ("naive", "torchserve-stock", "tuned-torchserve", "tuned-ui", "scenarios", "rollout")
+CONFIGS = ("naive", "torchserve-stock", "tuned-torchserve", "tuned-ui", "scenarios", "rollout", "perspective")
 STOCK_CONFIG = ROOT / "bench" / "torchserve-stock.properties"
 
 
@@ -66,6 +66,9 @@ def parse_args(argv):
                         help="rounds of primary-only and shadow, alternated, at each rollout level")
     parser.add_argument("--rollout-slower-candidate", action=argparse.BooleanOptionalAction, default=True,
                         help="also shadow an fp32 candidate behind an int8 primary (a server more)")
+    parser.add_argument("--perspective-clients", type=int, default=32, help="clients of the Perspective stage")
+    parser.add_argument("--perspective-rounds", type=int, default=3,
+                        help="rounds of the Perspective stage's variants, alternated")
     parser.add_argument("--texts", type=Path, default=ROOT / "bench" / "texts.json")
     parser.add_argument("--output-dir", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--work-dir", type=Path, default=ROOT / "build" / "bench")
@@ -94,9 +97,15 @@ def native_precisions(asked: str) -> tuple[list[str], dict]:
     return precisions, skipped
 
 
-def run_side_by_side(args, precisions: list[str], texts: list[str]) -> list[dict]:
-    """The naive baseline, stock TorchServe, and this project's serving direct and through the UI."""
-    runs, configs, levels = [], args.configs, args.levels
+def served_precision_of(precisions: list[str]) -> str | None:
+    """The stages after the side-by-side comparison run on the fastest native precision."""
+    return "int8" if "int8" in precisions else (precisions or [None])[0]
+
+
+def run_side_by_side(args, precisions: list[str], texts: list[str]) -> tuple[list[dict], list[dict]]:
+    """The naive baseline, stock TorchServe, and this project's serving direct and through the UI;
+    on the fastest precision's servers, Perspective's API against the native one too."""
+    runs, perspective_rows, configs, levels = [], [], args.configs, args.levels
     if "naive" in configs:
         print("naive baseline (Flask + transformers pipeline)", flush=True)
         with naive_server(args.model_dir, args.work_dir / "naive") as (url, pgids):
@@ -106,7 +115,9 @@ def run_side_by_side(args, precisions: list[str], texts: list[str]) -> list[dict
         stock_store = build_archive(args.model_dir, args.work_dir / "store-stock", "fp32", stock=True)
         with torchserve(stock_store, args.work_dir / "ts-stock", STOCK_CONFIG) as (url, _, pid):
             runs += measure("torchserve-stock", "fp32", url, [pid], texts, levels, args.duration, args.warmup)
-    for precision in (p for p in precisions if {"tuned-torchserve", "tuned-ui"} & set(configs)):
+    wanted = {"tuned-torchserve", "tuned-ui"} & set(configs)
+    for precision in (p for p in precisions if wanted or ("perspective" in configs
+                                                          and p == served_precision_of(precisions))):
         print(f"TorchServe, this project's configuration, {precision}", flush=True)
         store = build_archive(args.model_dir, args.work_dir / f"store-{precision}", precision)
         with torchserve(store, args.work_dir / f"ts-tuned-{precision}", None) as (url, ports, pid), \
@@ -124,7 +135,11 @@ def run_side_by_side(args, precisions: list[str], texts: list[str]) -> list[dict
                     through_ui += measure("tuned-ui", precision, ui_url, [pid, ui_pid], texts, [level],
                                           args.duration, args.warmup)
             runs += direct + through_ui
-    return runs
+            if "perspective" in configs and precision == served_precision_of(precisions):
+                print(f"Perspective's API against the native one, {precision}", flush=True)
+                perspective_rows = perspective.run(args, ui_url, (pid, ui_pid), texts, args.perspective_clients,
+                                                   args.perspective_rounds)
+    return runs, perspective_rows
 
 
 def main(argv=None) -> int:
@@ -132,9 +147,9 @@ def main(argv=None) -> int:
     texts = json.loads(args.texts.read_text())["texts"]
     model_config = json.loads((args.model_dir / "config.json").read_text())
     precisions, skipped = native_precisions(args.precisions)
-    runs = run_side_by_side(args, precisions, texts)
+    runs, perspective_rows = run_side_by_side(args, precisions, texts)
     # The handler's own stages, on the fastest native precision.
-    precision = "int8" if "int8" in precisions else (precisions or [None])[0]
+    precision = served_precision_of(precisions)
     scenario_rows = []
     if "scenarios" in args.configs and precision:
         print(f"Serving paths of this project's handler, {precision}", flush=True)
@@ -155,7 +170,8 @@ def main(argv=None) -> int:
               "duration_s": args.duration, "texts": len(texts), "runs": runs, "skipped": skipped,
               "ratios": ratios(runs), "scenarios": scenario_rows,
               "scenario_ratios": scenarios.scenario_ratios(scenario_rows),
-              "rollout": rollout_rows, "rollout_ratios": rollout.ratios(rollout_rows)}
+              "rollout": rollout_rows, "rollout_ratios": rollout.ratios(rollout_rows),
+              "perspective": perspective_rows, "perspective_ratios": perspective.ratios(perspective_rows)}
     write_results(report, args.output_dir)
     if args.output_dir == (ROOT / "bench" / "results").resolve():  # the project's results, not a test's
         publish(markdown(report), ROOT / "docs" / "performance.md")

@@ -75,9 +75,9 @@ def config_with(changes: dict, path: Path) -> Path:
 
 
 def measure_texts(name: str, url: str, pgids: list[int], texts: list[str], concurrency: int, per_call: int,
-                  duration: float, options: dict | None = None) -> dict:
+                  duration: float, options: dict | None = None, body=None) -> dict:
     before = cpu_seconds(pgids)
-    result = run_load(url, texts, concurrency, duration, per_call=per_call, options=options)
+    result = run_load(url, texts, concurrency, duration, per_call=per_call, options=options, body=body)
     cpu = cpu_seconds(pgids) - before
     summary = result.summary()
     scored = (summary["requests"] - summary["errors"]) * per_call
