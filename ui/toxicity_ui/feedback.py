@@ -8,9 +8,9 @@ The texts are user content: they live in this file only, for `retention_days`.
 
 import json
 import os
-import sqlite3
-import threading
 import time
+
+from .sqlite_file import SharedSqliteFile
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -35,17 +35,8 @@ class FeedbackStore:
     def __init__(self, path: str, retention_days: float = 365.0):
         self.path = path
         self.retention_seconds = retention_days * 86400
-        self._local = threading.local()
-
-    def _connection(self) -> sqlite3.Connection:
-        connection = getattr(self._local, "connection", None)
-        if connection is None or getattr(self._local, "pid", None) != os.getpid():
-            os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
-            connection = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.executescript(SCHEMA)
-            self._local.connection, self._local.pid = connection, os.getpid()
-        return connection
+        self._file = SharedSqliteFile(path, SCHEMA)
+        self._connection = self._file.connection
 
     def add(self, text: str, scores: dict, spans: dict, languages: list, community_id: str | None,
             client_token: str | None, session_id: str | None, key_name: str, now: float | None = None) -> None:

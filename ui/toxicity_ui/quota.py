@@ -10,15 +10,14 @@ Windows are calendar minutes, as Google's per-minute quotas are.
 
 import math
 import os
-import sqlite3
 import tempfile
-import threading
 import time
 
 from .errors import ApiError
+from .sqlite_file import SharedSqliteFile
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS calls (key_name TEXT NOT NULL, minute INTEGER NOT NULL, " \
-         "count INTEGER NOT NULL, PRIMARY KEY (key_name, minute)) WITHOUT ROWID"
+         "count INTEGER NOT NULL, PRIMARY KEY (key_name, minute)) WITHOUT ROWID;"
 
 
 def quota_exceeded(name: str, quota: int, retry_after: int) -> ApiError:
@@ -32,19 +31,9 @@ class QuotaCounter:
             handle, path = tempfile.mkstemp(prefix="toxicity-ui-quota-", suffix=".sqlite")
             os.close(handle)
         self.path = path
-        self._local = threading.local()
-        with self._connection() as connection:
-            connection.execute(SCHEMA)
-
-    def _connection(self) -> sqlite3.Connection:
-        connection = getattr(self._local, "connection", None)
-        if connection is None or getattr(self._local, "pid", None) != os.getpid():
-            os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
-            connection = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=OFF")  # a counter lost in a crash costs nothing
-            self._local.connection, self._local.pid = connection, os.getpid()
-        return connection
+        # A counter lost in a power cut costs nothing: no wait for the disk.
+        self._connection = SharedSqliteFile(path, SCHEMA, durable=False).connection
+        self._connection()  # the table exists before the first call
 
     def take(self, name: str, quota: int, now: float | None = None) -> None:
         """Count one call of this key; over its quota, raise 429 with the seconds to the next minute."""
