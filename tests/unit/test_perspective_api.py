@@ -240,3 +240,20 @@ def test_a_falsy_value_of_the_wrong_type_is_refused_not_taken_for_unset(ui, fiel
     assert error_type(analyze(ui, body)) == "INVALID_REQUEST"
     body = {"comment": {"text": "hello"}, "requestedAttributes": {"TOXICITY": {}}, field: value}
     assert error_type(analyze(ui, body)) == "INVALID_REQUEST"
+
+
+def test_a_sentence_the_model_server_refuses_alone_gets_no_span(ui, monkeypatch):
+    from toxicity_ui import perspective
+    real = perspective.score_texts
+
+    def second_refused(texts, **options):
+        answer = real(texts, **options)
+        answer["results"][1] = {"error": {"code": "invalid_text", "message": "refused"}}
+        return answer
+    monkeypatch.setattr(perspective, "score_texts", second_refused)
+    text = "What kind of idiot name is foo? Sorry, I like your name."
+    body = analyze(ui, {"comment": {"text": text}, "requestedAttributes": {"TOXICITY": {}},
+                        "spanAnnotations": True}).get_json()
+    spans = body["attributeScores"]["TOXICITY"]["spanScores"]
+    assert [(span["begin"], span["end"]) for span in spans] == [(0, 31)]
+    assert body["attributeScores"]["TOXICITY"]["summaryScore"]["value"] == 0.95

@@ -90,14 +90,15 @@ def _span_scores(text: str, client: str, store: bool) -> tuple[dict, list]:
     spans = sentence_spans(text)
     summary = score_text(text, client=client, store=store, language=False)["scores"]
     if len(spans) == 1:
-        return summary, [(spans[0], None)]  # one sentence: its scores are the summary's
+        return summary, [(spans[0], summary)]  # one sentence: its scores are the summary's
     sentences = [text[begin:end] for begin, end in spans]
     size = services().settings.max_batch_texts
     results = []
     for start in range(0, len(sentences), size):
         results += score_texts(sentences[start:start + size], client=client, store=store,
                                detect_language=False)["results"]
-    return summary, [(span, result.get("scores")) for span, result in zip(spans, results)]
+    # A sentence the model server refused on its own (its error in the results) gets no span.
+    return summary, [(span, result["scores"]) for span, result in zip(spans, results) if "scores" in result]
 
 
 def _score(value: float) -> dict:
@@ -114,7 +115,7 @@ def _attribute_scores(analyze: AnalyzeRequest, summary: dict, spans: list | None
         if spans is not None:
             kept = []
             for (begin, end), span_scores in spans:
-                span_value = value if span_scores is None else span_scores[attribute.label]
+                span_value = span_scores[attribute.label]
                 if attribute.threshold is None or span_value >= attribute.threshold:
                     kept.append({"begin": begin, "end": end, "score": _score(span_value)})
             if kept:
