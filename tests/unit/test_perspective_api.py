@@ -257,3 +257,11 @@ def test_a_sentence_the_model_server_refuses_alone_gets_no_span(ui, monkeypatch)
     spans = body["attributeScores"]["TOXICITY"]["spanScores"]
     assert [(span["begin"], span["end"]) for span in spans] == [(0, 31)]
     assert body["attributeScores"]["TOXICITY"]["summaryScore"]["value"] == 0.95
+
+
+def test_a_body_sent_as_curl_sends_it_without_a_header_is_read_too(ui):
+    """`curl --data '{...}'` labels the body application/x-www-form-urlencoded (the README's example)."""
+    raw = "{comment: {text: 'what kind of idiot name is foo?'}, requestedAttributes: {TOXICITY: {}}}"
+    reply = analyze(ui, None, raw=raw, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert reply.status_code == 200, reply.get_data(as_text=True)
+    assert reply.get_json()["attributeScores"]["TOXICITY"]["summaryScore"]["value"] == 0.95
