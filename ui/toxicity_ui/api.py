@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from . import metrics
 from .callers import authenticate, rate_limit_client
@@ -55,8 +55,7 @@ def _client() -> str:
 @api.after_request
 def _count(response):
     if request.endpoint == "api.toxicity":
-        metrics.API_CALLS.labels(api="native", method="toxicity", key=g.get("api_key_name", "refused"),
-                                 status=str(response.status_code)).inc()
+        metrics.record_api_call("native", "toxicity", response.status_code)
     return response
 
 

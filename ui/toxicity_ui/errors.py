@@ -141,9 +141,11 @@ def _wants_json() -> bool:
 
 def _api_error(error: ApiError):
     metrics.EXCEPTIONS.labels(type=error.code).inc()
+    retry = [("Retry-After", str(error.retry_after))] if error.retry_after else []
+    if render := _envelope():
+        return _enveloped(error, render, retry)
     response = jsonify(error.body())
-    if error.retry_after:
-        response.headers["Retry-After"] = str(error.retry_after)
+    response.headers.extend(retry)
     return response, error.status
 
 

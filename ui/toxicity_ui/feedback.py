@@ -35,8 +35,7 @@ class FeedbackStore:
     def __init__(self, path: str, retention_days: float = 365.0):
         self.path = path
         self.retention_seconds = retention_days * 86400
-        self._file = SharedSqliteFile(path, SCHEMA)
-        self._connection = self._file.connection
+        self._connection = SharedSqliteFile(path, SCHEMA).connection
 
     def add(self, text: str, scores: dict, spans: dict, languages: list, community_id: str | None,
             client_token: str | None, session_id: str | None, key_name: str, now: float | None = None) -> None:

@@ -130,6 +130,12 @@ def record_result(decision, text_length: int, windows: int, explained: bool) -> 
         EXPLAINED.inc()
 
 
+def record_api_call(api: str, method: str, status: int) -> None:
+    """A call to one of the JSON APIs, by the caller's key name (callers.py sets it; "refused":
+    the call had no valid key, or was refused before its key was read)."""
+    API_CALLS.labels(api=api, method=method, key=g.get("api_key_name", "refused"), status=str(status)).inc()
+
+
 def record_version_failure(version: str | None, role: str, purpose: str, error_code: str) -> None:
     """A call a model version failed; version None: TorchServe's default."""
     VERSION_CALLS.labels(version=version or "default", role=role, purpose=purpose, outcome=error_code).inc()

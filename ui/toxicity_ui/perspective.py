@@ -3,7 +3,7 @@ discovery document, for applications written for Perspective (docs/perspective.m
 
 One scoring path, two envelopes: the text is checked by text_rules and scored by scoring,
 exactly as the native API does; only the request and the answer are Perspective's, and the
-errors Google's (perspective_errors.py).
+errors Google's (perspective_errors.py, registered with errors.py for these paths).
 """
 
 from flask import Blueprint, g, jsonify, request
@@ -23,16 +23,6 @@ perspective = Blueprint("perspective", __name__)
 PROBABILITY = "PROBABILITY"
 
 
-@perspective.errorhandler(ApiError)
-def _google_error(error: ApiError):
-    metrics.EXCEPTIONS.labels(type=error.code).inc()
-    body, status = google_error(error)
-    response = jsonify(body)
-    if error.retry_after:
-        response.headers["Retry-After"] = str(error.retry_after)
-    return response, status
-
-
 @perspective.before_request
 def _refuse_cross_site_pages():
     """Its calls take any Content-Type, so a page of another site could post a form to them:
@@ -45,8 +35,7 @@ def _refuse_cross_site_pages():
 @perspective.after_request
 def _count(response):
     method = request.path.rsplit(":", 1)[-1] if request.path.startswith(f"/{VERSION}/") else "discovery"
-    metrics.API_CALLS.labels(api="perspective", method=method, key=g.get("api_key_name", "refused"),
-                             status=str(response.status_code)).inc()
+    metrics.record_api_call("perspective", method, response.status_code)
     return response
 
 

@@ -26,7 +26,7 @@ ATTRIBUTE_NAMES = ", ".join(ATTRIBUTES)
 SCHEMAS = {
     "TextEntry": _object("TextEntry", "A text and its type.", {
         "text": _string("The text (UTF-8)."),
-        "type": {**SCORE_TYPE, "enum": ["TEXT_TYPE_UNSPECIFIED", "PLAIN_TEXT", "HTML"],
+        "type": {"type": "string", "enum": ["TEXT_TYPE_UNSPECIFIED", "PLAIN_TEXT", "HTML"],
                  "enumDescriptions": ["Plain text.", "Plain text.", "Refused: only plain text is scored."],
                  "description": "PLAIN_TEXT (the default); HTML is refused."}}),
     "Context": _object("Context", "What the comment answers; accepted and not used.", {
