@@ -14,11 +14,13 @@ count, the variants alternated in short rounds (servers measured minutes apart d
 
 import time
 
+from toxicity_ui.perspective_request import ATTRIBUTES
+
 from .accounting import cpu_seconds
 from .loadgen import run_load
 from .scenarios import measure_texts
 
-ALL = {name: {} for name in ("TOXICITY", "SEVERE_TOXICITY", "IDENTITY_ATTACK", "INSULT", "PROFANITY", "THREAT")}
+ALL = {name: {} for name in ATTRIBUTES}
 NATIVE, ANALYZE = "/api/v1/toxicity", "/v1alpha1/comments:analyze"
 
 
