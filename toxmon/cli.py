@@ -4,13 +4,14 @@ Built on click (already the UI's dependency through Flask): subcommands, typed
 options and help text without hand-written argument handling.
 """
 
+import contextlib
 import sys
 from pathlib import Path
 
 import click
 
-from . import texts as inputs
-from .api_client import DEFAULT_URL, ApiScorer
+from . import bulk, texts as inputs
+from .api_client import DEFAULT_URL
 from .cli_operations import OPERATOR_COMMANDS
 
 PUBLIC_SET = Path(__file__).parent / "data" / "public_eval.csv"
@@ -45,43 +46,98 @@ def _progress(total: int, enabled: bool):
 
 @main.command()
 @click.argument("text", nargs=-1)
-@click.option("--file", "file_", type=click.Path(dir_okay=False, path_type=Path),
-              help="CSV or JSON Lines file of texts (.jsonl/.ndjson/.json are JSON Lines).")
+@click.option("--file", "file_", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+              help="CSV or JSON Lines file of texts (.jsonl/.ndjson/.json are JSON Lines); - reads standard input.")
+@click.option("--input-format", type=click.Choice(["auto", "csv", "jsonl", "lines"]), default="auto",
+              show_default=True, help="auto: by the file's name; standard input is one text per line.")
 @click.option("--column", help="The column holding the text (default: comment_text, else text).")
 @click.option("--url", default=DEFAULT_URL, show_default=True, envvar="TOXMON_URL",
               help="The Toxicity Monitor UI (its JSON API).")
 @click.option("--format", "format_", type=click.Choice(["table", "json", "csv"]), default="table",
               show_default=True, help="table for people; json (one object per line) or csv for programs.")
-@click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
-              help="Requests in flight at once.")
-@click.option("--output", type=click.File("w", encoding="utf-8"), default="-",
+@click.option("--batch-size", type=click.IntRange(1, bulk.MAX_TEXTS_PER_CALL), default=bulk.DEFAULT_TEXTS_PER_CALL,
+              show_default=True, help="Texts per call (the API takes up to 64 and 20,000 characters).")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=bulk.DEFAULT_IN_FLIGHT, show_default=True,
+              help="Calls in flight at once.")
+@click.option("--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default="-",
               help="Write the results here instead of standard output.")
-def score(text, file_, column, url, format_, concurrency, output):
+@click.option("--resume", is_flag=True,
+              help="Continue an interrupted run: skip the rows --output already holds and append the rest.")
+@click.option("--progress-every", type=click.FloatRange(0.1), default=10.0, show_default=True,
+              help="Seconds between progress lines when standard error is not a terminal.")
+def score(text, file_, input_format, column, url, format_, batch_size, concurrency, output, resume, progress_every):
     """Score TEXT arguments, a --file, or lines from standard input.
 
-    Rows that cannot be read or scored are reported and skipped; the exit status
-    is 1 if any was, 0 if every text was scored.
+    Rows are read, scored (many texts per call, several calls in flight) and written one
+    after the other in input order, so a file of any size takes little memory. Every input
+    row gives one output row: its scores or its error. The exit status is 1 if any row
+    was not scored, 0 if every one was.
     """
-    from .output import WRITERS, summary
-    try:
-        if file_:
-            rows = inputs.from_file(file_, column)
-        elif text:
-            rows = inputs.from_texts(text)
-        elif not sys.stdin.isatty():
-            rows = inputs.from_stdin()
-        else:
+    from .output import WRITERS, Tally
+    from .progress import progress
+    from .resume import ResumeError, done_rows
+    if text and file_:
+        raise click.UsageError("give texts as arguments or a --file, not both")
+    if not text and not file_:
+        if sys.stdin.isatty():
             raise click.UsageError("give texts as arguments, a --file, or pipe texts on standard input")
+        file_ = Path("-")
+    if resume and str(output) == "-":
+        raise click.UsageError("--resume continues an --output file")
+    done = None
+    if resume:
+        try:
+            done = done_rows(output, format_)
+        except ResumeError as error:
+            raise click.ClickException(str(error)) from None
+    scorer = bulk.BulkScorer(url, texts_per_call=batch_size, in_flight=concurrency)
+    tally = Tally(already_done=done.records if done else 0)
+    streamed = file_ is not None
+    continuing = resume and output.exists() and output.stat().st_size > 0  # its header is written
+    out = sys.stdout if str(output) == "-" else open(output, "a" if resume else "w", encoding="utf-8", newline="")
+    stopped = None
+    try:
+        with (inputs.open_rows(file_, column, input_format) if streamed
+              else contextlib.nullcontext(iter(inputs.from_texts(text)))) as rows:
+            if done and done.last_row:
+                rows = (row for row in rows if row.number > done.last_row)
+            writer = WRITERS[format_](out, header=not continuing)
+            bar = progress(inputs.count_rows(file_, input_format) if streamed else None,
+                           initial=tally.already_done, every=progress_every) if streamed else None
+            try:
+                for pairs in _in_calls(scorer.score_rows(rows), batch_size):
+                    writer.write(pairs)
+                    errors = tally.failed
+                    for row, outcome in pairs:
+                        tally.add(row, outcome)
+                    if bar:
+                        bar.update(len(pairs), tally.failed - errors)
+            except bulk.ServiceStopped as error:
+                stopped = f"{error}; the rows before it are written" + (
+                    ": run the same command with --resume to continue" if str(output) != "-" else "")
+            finally:
+                if bar:
+                    bar.close()
     except inputs.InputFileError as error:
         raise click.ClickException(str(error)) from None
-    scorer = ApiScorer(url, concurrency=concurrency)
-    with _progress(len(rows), enabled=bool(file_)) as bar:
-        results = scorer.score_all([None if row.problem else row.text for row in rows], on_done=bar.update)
-    WRITERS[format_](rows, results, output)
-    report, failed = summary(rows, results, scorer.retries_honoured)
-    if file_ or failed or len(rows) > 1:
-        click.echo(report, err=True)
-    sys.exit(1 if failed else 0)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    if streamed or tally.failed or tally.rows > 1 or stopped:
+        click.echo(tally.summary(scorer.retries_honoured, stopped), err=True)
+    sys.exit(1 if tally.failed or stopped else 0)
+
+
+def _in_calls(pairs, size: int):
+    """(row, outcome) pairs in groups of about one call, so output is written per call."""
+    group = []
+    for pair in pairs:
+        group.append(pair)
+        if len(group) >= size:
+            yield group
+            group = []
+    if group:
+        yield group
 
 
 @main.command()
@@ -95,7 +151,8 @@ def score(text, file_, column, url, format_, concurrency, output):
 @click.option("--threshold", type=click.FloatRange(0, 1, min_open=True, max_open=True),
               help="Verdict threshold of the report (default 0.5, or the handler's with --model-dir).")
 @click.option("--column", help="The text column (default: comment_text, else text).")
-@click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True)
+@click.option("--concurrency", type=click.IntRange(1, 64), default=bulk.DEFAULT_IN_FLIGHT, show_default=True,
+              help="Calls in flight at once (each of up to 16 texts).")
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where evaluation.json/.md/.png go (default: build/evaluation/<file name>).")
 @click.option("--min-mean-auc", type=float, help="Exit 1 if the mean ROC-AUC is below this.")

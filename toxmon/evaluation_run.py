@@ -7,7 +7,8 @@ import numpy as np
 
 from labels import LABELS
 
-from .api_client import ApiScorer, ScoreError
+from .api_client import ScoreError
+from .bulk import BulkScorer
 from .evaluation import EvaluationFileError, evaluate, labelled_set
 from .moderation_report import moderation
 from .report import markdown, plot, write_json
@@ -24,7 +25,7 @@ def _scorer(url, model_dir, threshold, concurrency):
     if model_dir:
         from .local_scorer import LocalScorer
         return LocalScorer(model_dir, threshold=threshold)
-    return ApiScorer(url, concurrency=concurrency)
+    return BulkScorer(url, in_flight=concurrency)
 
 
 def run_evaluation(rows: list, source: str, output_dir: Path, url: str, model_dir: Path | None = None,

@@ -5,6 +5,7 @@ missing column) carries its problem instead of a text, so the run goes on and th
 problem is reported with the row's number.
 """
 
+import contextlib
 import csv
 import json
 import sys
@@ -32,47 +33,49 @@ def from_texts(texts) -> list[InputRow]:
     return [InputRow(number, text) for number, text in enumerate(texts, 1)]
 
 
+def line_rows(stream):
+    """One text per line; blank lines are skipped (they are no rows)."""
+    for number, line in enumerate(stream, 1):
+        if line.strip():
+            yield InputRow(number, line.rstrip("\r\n"))
+
+
 def from_stdin(stream=None) -> list[InputRow]:
-    """One text per line; blank lines are skipped."""
-    stream = stream or sys.stdin
-    return [InputRow(number, line.rstrip("\r\n")) for number, line in enumerate(stream, 1)
-            if line.strip()]
+    return list(line_rows(stream or sys.stdin))
 
 
-def _pick_column(available, column: str | None, path: Path) -> str:
+def _pick_column(available, column: str | None, source) -> str:
     if column:
         if column not in available:
-            raise InputFileError(f"{path}: no column {column!r} (columns: {', '.join(available)})")
+            raise InputFileError(f"{source}: no column {column!r} (columns: {', '.join(available)})")
         return column
     for candidate in DEFAULT_COLUMNS:
         if candidate in available:
             return candidate
-    raise InputFileError(f"{path}: no {' or '.join(DEFAULT_COLUMNS)} column; choose one with --column "
+    raise InputFileError(f"{source}: no {' or '.join(DEFAULT_COLUMNS)} column; choose one with --column "
                          f"(columns: {', '.join(available)})")
 
 
-def from_csv(path: Path, column: str | None = None) -> list[InputRow]:
+def csv_rows(handle, source, column: str | None = None):
+    """The rows of an open CSV file (newline=""), read one by one. The header is read now, so a
+    file without the text column is refused before anything is scored."""
+    reader = csv.DictReader(handle)
     try:
-        handle = open(path, newline="", encoding="utf-8")
-    except OSError as error:
-        raise InputFileError(f"{path}: {error.strerror}") from None
-    with handle:
-        reader = csv.DictReader(handle)
-        try:
-            header = reader.fieldnames or []
-        except (csv.Error, UnicodeDecodeError) as error:
-            raise InputFileError(f"{path}: not a readable CSV file ({error})") from None
-        name = _pick_column(header, column, path)
-        rows = []
+        header = reader.fieldnames or []
+    except (csv.Error, UnicodeDecodeError) as error:
+        raise InputFileError(f"{source}: not a readable CSV file ({error})") from None
+    name = _pick_column(header, column, source)
+
+    def rows():
         number = 1
         while True:
             try:
                 record = next(reader)
             except StopIteration:
-                break
+                return
             except (csv.Error, UnicodeDecodeError) as error:
                 number += 1
-                rows.append(InputRow(number, None, f"unreadable CSV row ({error})"))
+                yield InputRow(number, None, f"unreadable CSV row ({error})")
                 continue
             number += 1
             text = record.get(name)
@@ -80,43 +83,100 @@ def from_csv(path: Path, column: str | None = None) -> list[InputRow]:
             if None in record:  # more cells than the header has names
                 problem = f"the row has {len(header) + len(record[None])} cells, the header {len(header)}"
                 text = None
-            rows.append(InputRow(number, text, problem, record, record.get("id")))
-        return rows
+            yield InputRow(number, text, problem, record, record.get("id"))
+    return rows()
 
 
-def from_jsonl(path: Path, column: str | None = None) -> list[InputRow]:
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as error:
-        raise InputFileError(f"{path}: {error.strerror}") from None
-    except UnicodeDecodeError as error:
-        raise InputFileError(f"{path}: not UTF-8 ({error})") from None
-    rows = []
-    for number, line in enumerate(lines, 1):
+def jsonl_rows(handle, column: str | None = None):
+    """The rows of an open JSON Lines file (binary), one object per line, read one by one."""
+    for number, raw in enumerate(handle, 1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            yield InputRow(number, None, f"not UTF-8 ({error})")
+            continue
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except ValueError as error:
-            rows.append(InputRow(number, None, f"not valid JSON ({error})"))
+            yield InputRow(number, None, f"not valid JSON ({error})")
             continue
         if not isinstance(record, dict):
-            rows.append(InputRow(number, None, "not a JSON object"))
+            yield InputRow(number, None, "not a JSON object")
             continue
         name = column or next((c for c in DEFAULT_COLUMNS if c in record), DEFAULT_COLUMNS[-1])
         text = record.get(name)
         if not isinstance(text, str):
-            rows.append(InputRow(number, None, f"no string field {name!r}", record))
+            yield InputRow(number, None, f"no string field {name!r}", record)
             continue
-        rows.append(InputRow(number, text, None, record, None if record.get("id") is None else str(record["id"])))
-    return rows
+        yield InputRow(number, text, None, record, None if record.get("id") is None else str(record["id"]))
+
+
+def input_format_of(path, asked: str = "auto") -> str:
+    """csv, jsonl or lines: as asked, else by the name (.jsonl / .ndjson / .json are JSON Lines,
+    other files CSV; standard input, "-", one text per line)."""
+    if asked != "auto":
+        return asked
+    if str(path) == "-":
+        return "lines"
+    return "jsonl" if Path(path).suffix.lower() in (".jsonl", ".ndjson", ".json") else "csv"
+
+
+def _open(path, binary: bool):
+    if str(path) == "-":
+        return contextlib.nullcontext(sys.stdin.buffer if binary else sys.stdin)
+    try:
+        return open(path, "rb") if binary else open(path, newline="", encoding="utf-8")
+    except OSError as error:
+        raise InputFileError(f"{path}: {error.strerror}") from None
+
+
+@contextlib.contextmanager
+def open_rows(path, column: str | None = None, input_format: str = "auto"):
+    """The rows of a file or of standard input ("-"), read as they are consumed (memory stays
+    flat whatever the size); InputFileError at once if the file or its column is missing."""
+    kind = input_format_of(path, input_format)
+    with _open(path, binary=kind == "jsonl") as handle:
+        if kind == "csv":
+            yield csv_rows(handle, path, column)
+        elif kind == "jsonl":
+            yield jsonl_rows(handle, column)
+        else:
+            yield line_rows(handle)
+
+
+def count_rows(path, input_format: str = "auto") -> int | None:
+    """How many rows open_rows will give (one quick pass, for the progress bar's total);
+    None for standard input."""
+    if str(path) == "-":
+        return None
+    kind = input_format_of(path, input_format)
+    try:
+        if kind == "csv":
+            with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+                return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
+        with open(path, "rb") as handle:
+            return sum(1 for line in handle if line.strip())
+    except (OSError, csv.Error):
+        return None
+
+
+def from_csv(path: Path, column: str | None = None) -> list[InputRow]:
+    with open_rows(path, column, "csv") as rows:
+        return list(rows)
+
+
+def from_jsonl(path: Path, column: str | None = None) -> list[InputRow]:
+    with open_rows(path, column, "jsonl") as rows:
+        return list(rows)
 
 
 def from_file(path: Path, column: str | None = None) -> list[InputRow]:
-    """CSV unless the name ends in .jsonl / .ndjson / .json."""
-    if Path(path).suffix.lower() in (".jsonl", ".ndjson", ".json"):
-        return from_jsonl(path, column)
-    return from_csv(path, column)
+    """The whole file as a list (what an evaluation needs); CSV unless the name ends in
+    .jsonl / .ndjson / .json."""
+    with open_rows(path, column) as rows:
+        return list(rows)
 
 
 def join_labels(rows: list[InputRow], labels_path: Path) -> list[InputRow]:

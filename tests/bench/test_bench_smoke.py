@@ -66,10 +66,12 @@ def test_harness_writes_json_markdown_png_and_stops_its_servers(demo_model_dir, 
     A precision this CPU only emulates is asked for too: it must be reported, never run."""
     work, results = tmp_path / "work", tmp_path / "results"
     command = [TOXMON, "bench", "--model-dir", str(demo_model_dir),
-               "--configs", "naive,tuned-torchserve,tuned-ui,rollout,perspective",
+               "--configs", "naive,tuned-torchserve,tuned-ui,rollout,perspective,bulk,batching,hardware-limit",
                "--precisions", ",".join(("int8", *NOT_NATIVE)), "--perspective-clients", "2", "--perspective-rounds", "1",
-               "--duration", "1.5", "--warmup", "0.3", "--concurrency", "2",
+               "--duration", "1", "--warmup", "0.2", "--concurrency", "2",
                "--rollout-levels", "2", "--rollout-rounds", "1", "--no-rollout-slower-candidate",
+               "--bulk-rows", "300", "--bulk-prefix-rows", "100", "--bulk-sweep", "8x2",
+               "--batching-rounds", "1", "--batching-seconds", "1", "--hardware-seconds", "0.3",
                "--output-dir", str(results), "--work-dir", str(work)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
@@ -112,8 +114,42 @@ def test_harness_writes_json_markdown_png_and_stops_its_servers(demo_model_dir, 
         perspective["perspective"]["texts_per_s"] / perspective["native"]["texts_per_s"], 3)
     assert figures["language detection, µs per call (alone)"] == perspective["detection"]["detection_us_per_call"] > 0
     assert "Perspective's API against the native one" in (results / "latest.md").read_text()
+    check_bulk_batching_and_headline(report, (results / "latest.md").read_text())
     assert (results / "latest.png").read_bytes()[:4] == b"\x89PNG"
     assert processes_working_in(work) == [], "the harness left servers running"
+
+
+def check_bulk_batching_and_headline(report: dict, markdown: str) -> None:
+    """Bulk scoring wrote every row of its file, the batching A/B measured both settings at both
+    levels, and every figure of the headline is the quotient of the figures it names."""
+    bulk = report["bulk"]
+    assert bulk["bulk_client"]["rows"] == 300 and bulk["bulk_client"]["errors"] == 0
+    assert bulk["one_text_client"]["rows"] == 100 and bulk["one_text_client"]["errors"] == 0
+    assert [(row["texts_per_call"], row["in_flight"], row["rows"]) for row in bulk["sweep"]] == [(8, 2, 100)]
+    assert 10 < bulk["bulk_client"]["peak_rss_mb"] < 2048  # the client's own memory, not a server's
+    for when in ("service_before", "service_after"):
+        assert bulk[when]["best"] == max(bulk[when]["direct"], bulk[when]["ui"]) > 0
+    assert bulk["service_best"] == round((bulk["service_before"]["best"] + bulk["service_after"]["best"]) / 2, 2)
+    assert bulk["ratios"]["bulk client / service best at 32 clients"] == round(
+        bulk["bulk_client"]["texts_per_s"] / bulk["service_best"], 2)
+    assert bulk["ratios"]["bulk client / one-text client"] == round(
+        bulk["bulk_client"]["texts_per_s"] / bulk["one_text_client"]["texts_per_s"], 2)
+    assert {(row["setting"], row["concurrency"]) for row in report["batching"]} == {
+        (setting, level) for setting in ("shipped", "previous") for level in (8, 32)}
+    assert all(row["errors"] == 0 and row["texts_per_s"] > 0 for row in report["batching"])
+    means = report["batching_summary"]["means"]
+    assert report["batching_summary"]["ratios"]["8 / 32 clients, shipped batching"] == round(
+        means["shipped @ 8"] / means["shipped @ 32"], 2)
+    limits, runs = report["hardware_limit"], {(r["name"], r["concurrency"]): r for r in report["runs"]}
+    headline = report["headline"]
+    assert headline["tuned int8 at 2 clients / hardware limit"] == round(
+        runs[("tuned-torchserve", 2)]["rps"] / limits["texts_per_second_limit_int8"], 2)
+    assert headline["UI / direct, int8 at 2 clients"] == round(runs[("tuned-ui", 2)]["rps"] / runs[("tuned-torchserve", 2)]["rps"], 2)
+    assert headline["UI CPU ms per call, int8 at 2 clients"] == runs[("tuned-ui", 2)]["ui_cpu_ms_per_request"] > 0
+    assert headline["8 / 32 clients, shipped batching"] and headline["bulk client texts/s"] == bulk["bulk_client"]["texts_per_s"]
+    for words in ("| figure of this run | value |", "Bulk scoring (`toxmon score --file`", "Few clients: the shipped batching",
+                  "The hardware's limit"):
+        assert words in markdown
 
 
 def test_hardware_limit_measures_what_runs_natively_and_skips_the_rest(demo_model_dir):

@@ -36,13 +36,14 @@ def test_jsonl_bad_lines_are_reported_by_number(tmp_path):
     assert rows[4].row_id == "7"
 
 
-def test_missing_and_non_utf8_files_are_one_clear_error(tmp_path):
+def test_a_missing_file_is_one_clear_error_and_a_non_utf8_line_is_that_rows_problem(tmp_path):
     with pytest.raises(InputFileError, match="No such file"):
         from_file(tmp_path / "absent.csv")
     path = tmp_path / "latin1.jsonl"
-    path.write_bytes(b'{"text": "caf\xe9"}\n')
-    with pytest.raises(InputFileError, match="not UTF-8"):
-        from_file(path)
+    path.write_bytes(b'{"text": "fine"}\n{"text": "caf\xe9"}\n{"text": "also fine"}\n')
+    rows = from_file(path)  # read line by line: one bad line does not lose the file
+    assert [(r.number, r.text) for r in rows] == [(1, "fine"), (2, None), (3, "also fine")]
+    assert "not UTF-8" in rows[1].problem
 
 
 def test_stdin_skips_blank_lines():

@@ -69,27 +69,21 @@ def forward_flops(config: dict, tokens: int) -> float:
     return layers * per_layer + head
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model-dir", type=Path, default=ROOT / "build" / "models" / "bench-base")
-    parser.add_argument("--texts", type=Path, default=ROOT / "bench" / "texts.json")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--batch", type=int, default=16, help="batch the texts are padded in")
-    parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per precision")
-    args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    config = json.loads((args.model_dir / "config.json").read_text())
-    tokenizer = Tokenizer.from_file(str(args.model_dir / "tokenizer.json"))
-    texts = json.loads(args.texts.read_text())["texts"]
+def limits(model_dir: Path, texts: list[str], threads: int = 2, seconds: float = 3.0) -> dict:
+    """The machine's matrix-product rates (the precisions it runs natively) and the texts per
+    second they allow for these texts, padded to the longest as in a batch."""
+    torch.set_num_threads(threads)
+    config = json.loads((model_dir / "config.json").read_text())
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
     lengths = [len(e.ids) for e in tokenizer.encode_batch(texts)]
     padded = max(lengths)  # a batch mixing these texts is padded to its longest
     flops = forward_flops(config, padded)
-    result = {"threads": args.threads, "cpu_flags": flags_that_matter(), "skipped": {},
+    result = {"threads": threads, "cpu_flags": flags_that_matter(), "skipped": {},
               "tokens_mean": round(sum(lengths) / len(lengths), 1),
               "tokens_padded": padded, "gflop_per_text": round(flops / 1e9, 2)}
-    rates = {"fp32": ("matmul_gflops_fp32", lambda: matmul_gflops(torch.float32, seconds=args.seconds)),
-             "bf16": ("matmul_gflops_bf16", lambda: matmul_gflops(torch.bfloat16, seconds=args.seconds)),
-             "int8": ("matmul_gops_int8", lambda: int8_matmul_gops(args.threads, seconds=args.seconds))}
+    rates = {"fp32": ("matmul_gflops_fp32", lambda: matmul_gflops(torch.float32, seconds=seconds)),
+             "bf16": ("matmul_gflops_bf16", lambda: matmul_gflops(torch.bfloat16, seconds=seconds)),
+             "int8": ("matmul_gops_int8", lambda: int8_matmul_gops(threads, seconds=seconds))}
     for precision, (key, measure) in rates.items():
         if reason := not_native_reason(precision):
             result["skipped"][precision] = reason
@@ -97,7 +91,18 @@ def main(argv=None) -> int:
         rate = measure()
         result[key] = round(rate, 1)
         result[f"texts_per_second_limit_{precision}"] = round(rate * 1e9 / flops, 1)
-    print(json.dumps(result, indent=2))
+    return result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model-dir", type=Path, default=ROOT / "build" / "models" / "bench-base")
+    parser.add_argument("--texts", type=Path, default=ROOT / "bench" / "texts.json")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per precision")
+    args = parser.parse_args(argv)
+    texts = json.loads(args.texts.read_text())["texts"]
+    print(json.dumps(limits(args.model_dir, texts, args.threads, args.seconds), indent=2))
     return 0
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from precision import flags_that_matter
 
-from . import perspective, rollout, scenarios
+from . import batching, bulk_scoring, perspective, rollout, scenarios
 
 
 def machine_info() -> dict:
@@ -51,8 +51,11 @@ def markdown(report: dict) -> str:
     lines = [f"Benchmark of {report['created']} on {machine['cpu']} ({machine['cores']} cores; "
              f"flags: {', '.join(machine.get('cpu_flags') or ['none of note'])}), "
              f"model `{report['model']['name']}`, {report['duration_s']:g} s per level.", "",
-             f"Command: `{report['command']}`", "",
-             "| configuration | precision | concurrency | req/s | p50 ms | p95 ms | p99 ms | errors | CPU s/req | peak MB |",
+             f"Command: `{report['command']}`", ""]
+    if report.get("headline"):
+        lines += ["| figure of this run | value |", "|---|---:|"]
+        lines += [f"| {name} | {value} |" for name, value in report["headline"].items()] + [""]
+    lines += ["| configuration | precision | concurrency | req/s | p50 ms | p95 ms | p99 ms | errors | CPU s/req | peak MB |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in report["runs"]:
         lines.append(f"| {r['name']} | {r['precision']} | {r['concurrency']} | {r['rps']} | {r['p50_ms']} | {r['p95_ms']} | "
@@ -68,7 +71,25 @@ def markdown(report: dict) -> str:
         lines += rollout.markdown(report["rollout"], report["rollout_ratios"])
     if report.get("perspective"):
         lines += perspective.markdown(report["perspective"], report["perspective_ratios"])
+    lines += bulk_scoring.markdown(report.get("bulk") or {})
+    lines += batching.markdown(report.get("batching") or [], report.get("batching_summary") or {},
+                               report.get("shipped_batching") or {})
+    lines += hardware_markdown(report.get("hardware_limit") or {})
     return "\n".join(lines) + "\n"
+
+
+def hardware_markdown(limits: dict) -> list[str]:
+    if not limits:
+        return []
+    lines = ["", f"The hardware's limit ({limits['threads']} threads; one text of {limits['tokens_padded']} tokens, "
+             f"the longest of the texts, is {limits['gflop_per_text']} GFLOP):", "",
+             "| precision | matrix product rate (G/s) | texts/s limit |", "|---|---:|---:|"]
+    for precision, key in (("fp32", "matmul_gflops_fp32"), ("bf16", "matmul_gflops_bf16"), ("int8", "matmul_gops_int8")):
+        if key in limits:
+            lines.append(f"| {precision} | {limits[key]} | {limits[f'texts_per_second_limit_{precision}']} |")
+    for precision, reason in limits.get("skipped", {}).items():
+        lines.append(f"| {precision} | skipped: {reason} | |")
+    return lines
 
 
 def chart(report: dict, path: Path) -> None:

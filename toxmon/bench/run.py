@@ -19,34 +19,42 @@ from pathlib import Path
 from precision import not_native_reason
 
 from ..checkout import root
-from . import perspective, rollout, scenarios
+from . import batching, bulk_scoring, hardware_limit, perspective, rollout, scenarios
 from .accounting import PeakMemory, cpu_seconds
 from .loadgen import run_load
 from .publish import publish
 from .report import machine_info, markdown, ratios, write_results
-from .servers import build_archive, naive_server, served_precision, torchserve, ui_in_front
+from .servers import build_archive, naive_server, served_precision, torchserve, torchserves, ui_in_front
 
 ROOT = root()
 
-CONFIGS = ("naive", "torchserve-stock", "tuned-torchserve", "tuned-ui", "scenarios", "rollout", "perspective")
+CONFIGS = ("naive", "torchserve-stock", "tuned-torchserve", "tuned-ui", "scenarios", "rollout", "perspective",
+           "bulk", "batching", "hardware-limit")
+# The stages that run on the fastest native precision's tuned servers, after its levels.
+ON_TUNED_SERVERS = ("perspective", "bulk", "batching")
 STOCK_CONFIG = ROOT / "bench" / "torchserve-stock.properties"
 
 
 # --- measuring ------------------------------------------------------------------------
 def measure(name: str, precision: str, url: str, pgids: list[int], texts: list[str], levels: list[int],
-            duration: float, warmup: float) -> list[dict]:
+            duration: float, warmup: float, ui_pgid: int | None = None) -> list[dict]:
+    """ui_pgid: the UI's process group among pgids, whose CPU per call is reported on its own."""
     run_load(url, texts, max(levels), warmup)  # warm caches and thread pools, not recorded
     runs = []
     for concurrency in levels:
         cpu_before = cpu_seconds(pgids)
+        ui_before = cpu_seconds([ui_pgid]) if ui_pgid else 0.0
         with PeakMemory(pgids) as memory:
             result = run_load(url, texts, concurrency, duration)
         cpu_used = cpu_seconds(pgids) - cpu_before
+        ui_used = cpu_seconds([ui_pgid]) - ui_before if ui_pgid else 0.0
         summary = result.summary()
         ok = summary["requests"] - summary["errors"]
         runs.append({"name": name, "precision": precision, **summary,
                      "cpu_s_per_request": round(cpu_used / ok, 4) if ok else None,
                      "peak_rss_mb": round(memory.peak, 1)})
+        if ui_pgid and ok:
+            runs[-1]["ui_cpu_ms_per_request"] = round(1000 * ui_used / ok, 2)
         print(f"  {name:17s} {precision:5s} c={concurrency:<3d} {summary['rps']:7.2f} req/s  p50 {summary['p50_ms']} ms  "
               f"p95 {summary['p95_ms']} ms  p99 {summary['p99_ms']} ms  errors {summary['errors']}", flush=True)
     return runs
@@ -69,6 +77,16 @@ def parse_args(argv):
     parser.add_argument("--perspective-clients", type=int, default=32, help="clients of the Perspective stage")
     parser.add_argument("--perspective-rounds", type=int, default=3,
                         help="rounds of the Perspective stage's variants, alternated")
+    parser.add_argument("--bulk-rows", type=int, default=20_000, help="rows of the bulk stage's file")
+    parser.add_argument("--bulk-prefix-rows", type=int, default=2_000,
+                        help="rows the sweep and the one-text client score (the file's beginning)")
+    parser.add_argument("--bulk-sweep", default="8x4,16x4,16x6,16x8,32x4,64x2",
+                        help="texts per call x calls in flight tried by the bulk stage's sweep")
+    parser.add_argument("--batching-rounds", type=int, default=3,
+                        help="rounds of the shipped and previous batching, alternated, at 8 and 32 clients")
+    parser.add_argument("--batching-seconds", type=float, default=15, help="seconds per level of a batching round")
+    parser.add_argument("--hardware-seconds", type=float, default=3.0,
+                        help="seconds of matrix products per precision for the hardware limit")
     parser.add_argument("--texts", type=Path, default=ROOT / "bench" / "texts.json")
     parser.add_argument("--output-dir", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--work-dir", type=Path, default=ROOT / "build" / "bench")
@@ -80,6 +98,10 @@ def parse_args(argv):
     if unknown:
         parser.error(f"unknown configs {sorted(unknown)}; choose from {', '.join(CONFIGS)}")
     args.levels = [int(c) for c in args.concurrency.split(",")]
+    try:
+        args.bulk_sweep = [tuple(int(n) for n in pair.split("x")) for pair in args.bulk_sweep.split(",") if pair]
+    except ValueError:
+        parser.error("--bulk-sweep takes pairs like 16x6 (texts per call x calls in flight)")
     if not (args.model_dir / "config.json").is_file():
         parser.error(f"{args.model_dir} has no model: `toxmon model --source bench-base` prepares one")
     return args
@@ -102,10 +124,10 @@ def served_precision_of(precisions: list[str]) -> str | None:
     return "int8" if "int8" in precisions else (precisions or [None])[0]
 
 
-def run_side_by_side(args, precisions: list[str], texts: list[str]) -> tuple[list[dict], list[dict]]:
+def run_side_by_side(args, precisions: list[str], texts: list[str]) -> tuple[list[dict], dict]:
     """The naive baseline, stock TorchServe, and this project's serving direct and through the UI;
-    on the fastest precision's servers, Perspective's API against the native one too."""
-    runs, perspective_rows, configs, levels = [], [], args.configs, args.levels
+    on the fastest precision's servers, the stages of ON_TUNED_SERVERS too."""
+    runs, stages, configs, levels = [], {}, args.configs, args.levels
     if "naive" in configs:
         print("naive baseline (Flask + transformers pipeline)", flush=True)
         with naive_server(args.model_dir, args.work_dir / "naive") as (url, pgids):
@@ -116,12 +138,16 @@ def run_side_by_side(args, precisions: list[str], texts: list[str]) -> tuple[lis
         with torchserve(stock_store, args.work_dir / "ts-stock", STOCK_CONFIG) as (url, _, pid):
             runs += measure("torchserve-stock", "fp32", url, [pid], texts, levels, args.duration, args.warmup)
     wanted = {"tuned-torchserve", "tuned-ui"} & set(configs)
-    for precision in (p for p in precisions if wanted or ("perspective" in configs
-                                                          and p == served_precision_of(precisions))):
+    on_tuned = set(ON_TUNED_SERVERS) & set(configs)
+    for precision in (p for p in precisions if wanted or (on_tuned and p == served_precision_of(precisions))):
         print(f"TorchServe, this project's configuration, {precision}", flush=True)
         store = build_archive(args.model_dir, args.work_dir / f"store-{precision}", precision)
-        with torchserve(store, args.work_dir / f"ts-tuned-{precision}", None) as (url, ports, pid), \
-                ui_in_front(ports, args.work_dir / f"ui-{precision}") as (ui_url, ui_pid):
+        servers = [(store, args.work_dir / f"ts-tuned-{precision}", None)]
+        batching_here = "batching" in configs and precision == served_precision_of(precisions)
+        if batching_here:  # its second server starts with the tuned one, and idles until its stage
+            servers.append((batching.previous_store(args, precision), args.work_dir / "ts-batching-previous", None))
+        with torchserves(servers) as started, ui_in_front(started[0][1], args.work_dir / f"ui-{precision}") as (ui_url, ui_pid):
+            url, ports, pid = started[0]
             if (served := served_precision(url)) != precision:  # never report one precision as another
                 raise RuntimeError(f"asked for {precision}, TorchServe serves {served}")
             direct, through_ui = [], []
@@ -133,13 +159,59 @@ def run_side_by_side(args, precisions: list[str], texts: list[str]) -> tuple[lis
                                       args.duration, args.warmup)
                 if "tuned-ui" in configs:
                     through_ui += measure("tuned-ui", precision, ui_url, [pid, ui_pid], texts, [level],
-                                          args.duration, args.warmup)
+                                          args.duration, args.warmup, ui_pgid=ui_pid)
             runs += direct + through_ui
-            if "perspective" in configs and precision == served_precision_of(precisions):
-                print(f"Perspective's API against the native one, {precision}", flush=True)
-                perspective_rows = perspective.run(args, ui_url, (pid, ui_pid), texts, args.perspective_clients,
-                                                   args.perspective_rounds)
-    return runs, perspective_rows
+            if precision == served_precision_of(precisions):
+                previous = (started[1][0], started[1][2]) if batching_here else None
+                stages = run_on_tuned_servers(args, precision, texts, url, pid, ui_url, ui_pid, previous)
+    return runs, stages
+
+
+def run_on_tuned_servers(args, precision, texts, url, pid, ui_url, ui_pid, previous) -> dict:
+    stages = {}
+    if "perspective" in args.configs:
+        print(f"Perspective's API against the native one, {precision}", flush=True)
+        stages["perspective"] = perspective.run(args, ui_url, (pid, ui_pid), texts, args.perspective_clients,
+                                                args.perspective_rounds)
+    if "bulk" in args.configs:
+        print(f"Bulk scoring (toxmon score --file), {precision}", flush=True)
+        stages["bulk"] = bulk_scoring.run(args, url, ui_url, texts)
+    if "batching" in args.configs:
+        print(f"Few clients: the shipped batching against the previous, alternated, {precision}", flush=True)
+        stages["batching"] = batching.run(args, texts, (url, pid), previous)
+    return stages
+
+
+def shipped_batching() -> dict:
+    from ..model.handler_files import shipped_model_config
+    config = shipped_model_config()
+    return {key: config[key] for key in ("batchSize", "maxBatchDelay", "minWorkers", "maxWorkers")}
+
+
+def headline(report: dict) -> dict:
+    """The figures of one run that say how close the service is to what it could be: bulk
+    scoring against the service's best, few clients against many, the served precision against
+    the hardware's limit, the UI against TorchServe direct."""
+    out = {}
+    bulk = report.get("bulk") or {}
+    if bulk:
+        out["bulk client texts/s"] = bulk["bulk_client"]["texts_per_s"]
+        out["one-text client texts/s"] = bulk["one_text_client"]["texts_per_s"]
+        out["service best at 32 clients, texts/s"] = bulk["service_best"]
+        out.update(bulk["ratios"])
+    out.update(report.get("batching_summary", {}).get("ratios", {}))
+    by = {(r["name"], r["precision"], r["concurrency"]): r for r in report["runs"]}
+    top = max((r["concurrency"] for r in report["runs"]), default=None)  # 32 in make bench
+    for precision in ("int8", "bf16", "fp32"):
+        direct, through_ui = by.get(("tuned-torchserve", precision, top)), by.get(("tuned-ui", precision, top))
+        limit = report.get("hardware_limit", {}).get(f"texts_per_second_limit_{precision}")
+        if direct and limit:
+            out[f"tuned {precision} at {top} clients / hardware limit"] = round(direct["rps"] / limit, 2)
+        if direct and through_ui:
+            out[f"UI / direct, {precision} at {top} clients"] = round(through_ui["rps"] / direct["rps"], 2)
+            if through_ui.get("ui_cpu_ms_per_request") is not None:
+                out[f"UI CPU ms per call, {precision} at {top} clients"] = through_ui["ui_cpu_ms_per_request"]
+    return out
 
 
 def main(argv=None) -> int:
@@ -147,7 +219,12 @@ def main(argv=None) -> int:
     texts = json.loads(args.texts.read_text())["texts"]
     model_config = json.loads((args.model_dir / "config.json").read_text())
     precisions, skipped = native_precisions(args.precisions)
-    runs, perspective_rows = run_side_by_side(args, precisions, texts)
+    limits = {}
+    if "hardware-limit" in args.configs:  # first, while no server takes the CPU
+        print("The hardware's limit (matrix products, this model's work per text)", flush=True)
+        limits = hardware_limit.limits(args.model_dir, texts, seconds=args.hardware_seconds)
+    runs, stages = run_side_by_side(args, precisions, texts)
+    perspective_rows, batching_rows = stages.get("perspective", []), stages.get("batching", [])
     # The handler's own stages, on the fastest native precision.
     precision = served_precision_of(precisions)
     scenario_rows = []
@@ -171,7 +248,11 @@ def main(argv=None) -> int:
               "ratios": ratios(runs), "scenarios": scenario_rows,
               "scenario_ratios": scenarios.scenario_ratios(scenario_rows),
               "rollout": rollout_rows, "rollout_ratios": rollout.ratios(rollout_rows),
-              "perspective": perspective_rows, "perspective_ratios": perspective.ratios(perspective_rows)}
+              "perspective": perspective_rows, "perspective_ratios": perspective.ratios(perspective_rows),
+              "bulk": stages.get("bulk", {}), "batching": batching_rows,
+              "batching_summary": batching.summary(batching_rows), "shipped_batching": shipped_batching(),
+              "hardware_limit": limits}
+    report["headline"] = headline(report)
     write_results(report, args.output_dir)
     if args.output_dir == (ROOT / "bench" / "results").resolve():  # the project's results, not a test's
         publish(markdown(report), ROOT / "docs" / "performance.md")

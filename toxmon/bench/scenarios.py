@@ -9,8 +9,8 @@ precision, with the same model and load generator:
 - mixed lengths: short replies to long paragraphs (long ones scored in several windows),
   the handler's length-grouped forward passes against one padded pass per batch (the old
   path, `length_grouping: false`), and the same two on uniform short texts;
-- few clients: the shipped batching against the batching of the previous release, at 8
-  and at 32 clients;
+- (few clients against many, the shipped batching against the previous: batching.py, with the
+  two servers alternated in rounds);
 - costs: a text of 5,000 characters (several windows) against short texts, and both with
   every label explained (the worst case of `"explain": true`).
 """
@@ -26,9 +26,6 @@ from .accounting import cpu_seconds
 from .loadgen import run_load
 from .servers import build_archive, torchserve, ui_in_front
 
-# The batching of the previous release (up to 16 requests, 20 ms to fill a batch): a value of
-# the past to compare with, so it is not the shipped config's (tests/unit/test_one_place.py).
-PREVIOUS_BATCHING = {"batchSize": 16, "maxBatchDelay": 20}
 EXPLAIN_EVERY_LABEL = {"explain": True, "explain_at": {label: 0.001 for label in LABELS}}
 SHORT_REPLIES = ("ok", "thanks!", "lol no", "agreed", "you idiot", "+1", "nope, wrong", "great post",
                  "shut up", "see above", "why?", "so true", "what a loser", "fixed, thanks")
@@ -107,10 +104,6 @@ def scenario_ratios(rows: list[dict]) -> dict:
             "single calls via the UI, 32 clients", "batch call x16 via the UI, 4 clients", "cpu_ms_per_text"),
         "grouped / padded, mixed lengths (texts/s)": ratio("mixed, grouped", "mixed, padded"),
         "grouped / padded, uniform short (texts/s)": ratio("short, grouped", "short, padded"),
-        "shipped / previous batching, 8 clients (texts/s)": ratio("8 clients, shipped", "8 clients, previous"),
-        "shipped / previous batching, 32 clients (texts/s)": ratio("32 clients, shipped", "32 clients, previous"),
-        "8 / 32 clients, shipped": ratio("8 clients, shipped", "32 clients, shipped"),
-        "8 / 32 clients, previous": ratio("8 clients, previous", "32 clients, previous"),
         "5,000 characters / short (CPU per text)": ratio("5,000 characters", "8 clients, shipped", "cpu_ms_per_text"),
         "explained / plain, short (CPU per text)": ratio("short, explained", "8 clients, shipped", "cpu_ms_per_text"),
         "explained / plain, 5,000 characters (CPU per text)": ratio("5,000 characters, explained", "5,000 characters",
@@ -131,13 +124,11 @@ def markdown(rows: list[dict], ratios: dict) -> list[str]:
 
 
 def run(args, precision: str, texts: list[str]) -> list[dict]:
-    """The figures of scenarios.py: three archives of one model, differing in one setting each."""
+    """The figures of scenarios.py: two archives of one model, differing in one setting."""
     work = args.work_dir
     shipped = build_archive(args.model_dir, work / f"store-{precision}", precision)
     padded = build_archive(args.model_dir, work / "store-padded", precision,
                            config=config_with({"handler": {"length_grouping": False}}, work / "padded-model-config.yaml"))
-    previous = build_archive(args.model_dir, work / "store-previous", precision,
-                             config=config_with(PREVIOUS_BATCHING, work / "previous-model-config.yaml"))
     mixed = mixed_texts(texts)
     duration, rows = args.duration, []
 
@@ -155,7 +146,6 @@ def run(args, precision: str, texts: list[str]) -> list[dict]:
         measure("mixed, grouped", url, pid, mixed, 32)
         measure("short, grouped", url, pid, texts, 32)
         measure("8 clients, shipped", url, pid, texts, 8)
-        measure("32 clients, shipped", url, pid, texts, 32)
         long = long_texts(texts)
         measure("short, explained", url, pid, texts, 8, options=EXPLAIN_EVERY_LABEL)
         measure("5,000 characters", url, pid, long, 8)
@@ -164,8 +154,4 @@ def run(args, precision: str, texts: list[str]) -> list[dict]:
         run_load(url, mixed, 32, args.warmup)
         measure("mixed, padded", url, pid, mixed, 32)
         measure("short, padded", url, pid, texts, 32)
-    with torchserve(previous, work / "ts-scenarios-previous", None) as (url, _, pid):
-        run_load(url, texts, 32, args.warmup)
-        measure("8 clients, previous", url, pid, texts, 8)
-        measure("32 clients, previous", url, pid, texts, 32)
     return rows

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .. import torchserve_process, ui_process
@@ -57,17 +58,32 @@ def naive_server(model_dir: Path, run_dir: Path):
 
 
 @contextlib.contextmanager
-def torchserve(model_store: Path, run_dir: Path, config: Path | None):
-    ports = torchserve_process.Ports(*(free_port() for _ in range(5)))
-    process = torchserve_process.start(run_dir, model_store, ports, config=config)
+def torchserves(servers: list[tuple[Path, Path, Path | None]]):
+    """Several TorchServes (model store, run directory, config), started together so their
+    start-ups overlap, then each waited for; yields (url, ports, pid) for each, in order."""
+    started = []
     try:
-        torchserve_process.wait_ready(ports.urls()["management"], 300, process,
-                                      run_dir.resolve() / "logs" / "console.log")
-        url = f"{ports.urls()['inference']}/predictions/{torchserve_process.MODEL_NAME}"
-        wait_for_prediction(url, 60, process)
-        yield url, ports, process.pid
-    finally:
-        torchserve_process.stop(process)
+        for model_store, run_dir, config in servers:
+            ports = torchserve_process.Ports(*(free_port() for _ in range(5)))
+            started.append((ports, run_dir, torchserve_process.start(run_dir, model_store, ports, config=config)))
+        for ports, run_dir, process in started:
+            torchserve_process.wait_ready(ports.urls()["management"], 300, process,
+                                          run_dir.resolve() / "logs" / "console.log")
+            wait_for_prediction(predictions_url(ports), 60, process)
+        yield [(predictions_url(ports), ports, process.pid) for ports, _, process in started]
+    finally:  # stopped together too: each takes seconds to shut down
+        with ThreadPoolExecutor(max(1, len(started))) as pool:
+            list(pool.map(torchserve_process.stop, [process for _, _, process in started]))
+
+
+def predictions_url(ports) -> str:
+    return f"{ports.urls()['inference']}/predictions/{torchserve_process.MODEL_NAME}"
+
+
+@contextlib.contextmanager
+def torchserve(model_store: Path, run_dir: Path, config: Path | None):
+    with torchserves([(model_store, run_dir, config)]) as [server]:
+        yield server
 
 
 @contextlib.contextmanager
