@@ -94,11 +94,11 @@ def score(text, file_, input_format, column, url, format_, batch_size, concurren
     tally = Tally(already_done=done.records if done else 0)
     streamed = file_ is not None
     continuing = resume and output.exists() and output.stat().st_size > 0  # its header is written
-    out = sys.stdout if str(output) == "-" else open(output, "a" if resume else "w", encoding="utf-8", newline="")
     stopped = None
     try:
         with (inputs.open_rows(file_, column, input_format) if streamed
-              else contextlib.nullcontext(iter(inputs.from_texts(text)))) as rows:
+              else contextlib.nullcontext(iter(inputs.from_texts(text)))) as rows, \
+                _output(output, append=resume) as out:  # opened once the input is: a typo keeps the old output
             if done and done.last_row:
                 rows = (row for row in rows if row.number > done.last_row)
             writer = WRITERS[format_](out, header=not continuing)
@@ -120,12 +120,15 @@ def score(text, file_, input_format, column, url, format_, batch_size, concurren
                     bar.close()
     except inputs.InputFileError as error:
         raise click.ClickException(str(error)) from None
-    finally:
-        if out is not sys.stdout:
-            out.close()
     if streamed or tally.failed or tally.rows > 1 or stopped:
         click.echo(tally.summary(scorer.retries_honoured, stopped), err=True)
     sys.exit(1 if tally.failed or stopped else 0)
+
+
+def _output(path: Path, append: bool):
+    if str(path) == "-":
+        return contextlib.nullcontext(sys.stdout)
+    return open(path, "a" if append else "w", encoding="utf-8", newline="")
 
 
 def _in_calls(pairs, size: int):

@@ -55,8 +55,8 @@ def _csv_records(handle, path):
     reader = csv.reader(lines())
     try:
         header = next(reader, None)
-        if header is None:
-            return
+        if header is None or not position["whole"]:
+            return  # nothing, or a header cut before its end: start the file again
         if header != CSV_HEADER:
             raise ResumeError(f"{path}: its header is not `toxmon score --format csv`'s")
         yield 0, position["offset"]

@@ -126,6 +126,27 @@ def test_a_perspective_client_works_against_the_stack_and_its_feedback_stays_in_
     assert guide.status_code == 200 and "comments:analyze" in guide.text
 
 
+def test_a_file_is_scored_in_bulk_against_the_stack(stack, tmp_path):
+    """`make up`'s UI is what `toxmon score --file` points at, as it points at `make run`'s."""
+    import csv
+    from support.servers import TOXMON
+    source = tmp_path / "comments.csv"
+    with open(source, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "comment_text"])
+        writer.writerows([n, "You are a stupid worthless idiot." if n % 2 else "Thanks for the fix."]
+                         for n in range(1, 301))
+    output = tmp_path / "scores.csv"
+    result = subprocess.run([TOXMON, "score", "--url", stack["ui"], "--file",
+                             str(source), "--format", "csv", "--output", str(output)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(open(output, newline="")))
+    assert [row["id"] for row in rows] == [str(n) for n in range(1, 301)]
+    assert all(row["is_toxic"] == ("1" if int(row["id"]) % 2 else "0") for row in rows)
+    assert "scored 300 of 300 texts" in result.stderr
+
+
 def test_forms_work_across_workers_without_a_configured_secret_key(stack):
     """No SECRET_KEY in the environment: gunicorn makes one key for all its workers, so a form
     token issued by one worker is accepted by the other."""

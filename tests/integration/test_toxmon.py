@@ -69,9 +69,14 @@ def test_an_unreachable_service_is_a_reported_failure(tmp_path):
 
 
 def test_usage_errors_are_one_clear_line(ui_server, tmp_path):
-    result = toxmon("score", "--url", ui_server.url, "--file", str(tmp_path / "absent.csv"))
+    kept = tmp_path / "scores.csv"
+    kept.write_text("yesterday's results\n")
+    result = toxmon("score", "--url", ui_server.url, "--file", str(tmp_path / "absent.csv"), "--output", str(kept))
     assert result.returncode == 1 and "absent.csv: No such file" in result.stderr
     assert "Traceback" not in result.stderr
+    assert kept.read_text() == "yesterday's results\n"  # a mistyped input does not empty the output
+    both = toxmon("score", "--url", ui_server.url, "--file", str(kept), "some text")
+    assert both.returncode == 2 and "not both" in both.stderr
 
 
 def test_429_with_retry_after_is_honoured(torchserve, tmp_path):
