@@ -144,7 +144,7 @@ def test_torchserve_properties_are_set_in_config_properties_only():
 
 MODEL_CONFIG = yaml.safe_load((ROOT / "handler" / "model-config.yaml").read_text())
 # Variations a benchmark measures against the shipped values (its own rows say so).
-MEASURED_VARIATIONS = {("toxmon/bench/scenarios.py", "batchSize"), ("toxmon/bench/scenarios.py", "maxBatchDelay"),
+MEASURED_VARIATIONS = {("toxmon/bench/batching.py", "batchSize"), ("toxmon/bench/batching.py", "maxBatchDelay"),
                        ("toxmon/bench/scenarios.py", "length_grouping")}
 
 
