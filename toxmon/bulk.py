@@ -19,6 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from .api_client import DEFAULT_URL, ApiCaller, ScoreError, error_in_results, error_of
+from .texts import InputRow
 
 # The API's limits of one many-texts call (MAX_BATCH_TEXTS, MAX_BATCH_CHARS); a service set
 # lower answers 413 for the call, which is then split.
@@ -105,6 +106,8 @@ class BulkScorer(ApiCaller):
         if not isinstance(results, list) or len(results) != count:
             raise ServiceStopped(f"the service answered {len(results) if isinstance(results, list) else 'no'} "
                                  f"results for {count} texts")
+        if not all(isinstance(result, dict) and ("error" in result or "scores" in result) for result in results):
+            raise ServiceStopped("the service answered results that are neither scores nor errors")
         # Each row carries the model that scored it, as a one-text answer does.
         model = {key: body.get(key) for key in ("model", "model_version", "model_date", "model_precision", "demo")}
         return [error_in_results(result["error"]) if "error" in result else {**result, **model}
@@ -147,7 +150,6 @@ class BulkScorer(ApiCaller):
     def score_all(self, texts: list, on_done=None) -> list:
         """The list interface of ApiScorer (None for an unreadable row); ServiceStopped becomes
         the error of every text not scored."""
-        from .texts import InputRow
         rows = [InputRow(number, text, None if text is not None else "unreadable")
                 for number, text in enumerate(texts, 1)]
         outcomes = []

@@ -32,6 +32,7 @@ class FakeApi(LocalHttpServer):
         self.slow_word = None         # a call holding this word: 504 (unless it is alone: then 504 too)
         self.refuse = None            # (status, code, times): the first `times` calls get it; times None = always
         self.wrong_count = False
+        self.garbage_results = False  # results that are neither scores nor errors
         self.shuffle_delays = False   # answer calls out of order
         self.lock = threading.Lock()
         fake = self
@@ -73,6 +74,8 @@ class FakeApi(LocalHttpServer):
                            else result_for(text) for text in texts]
                 if fake.wrong_count:
                     results = results[:-1]
+                if fake.garbage_results:
+                    results = ["scored"] * len(results)
                 self._send(200, {"results": results, "model": "fake", "model_version": "9", "demo": True})
 
         super().__init__(Handler)

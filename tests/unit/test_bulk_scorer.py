@@ -123,6 +123,12 @@ def test_an_answer_with_the_wrong_number_of_results_stops_the_run(api):
         list(BulkScorer(api.base_url, texts_per_call=4, in_flight=1).score_rows(rows_of(8)))
 
 
+def test_results_that_are_neither_scores_nor_errors_stop_the_run(api):
+    api.garbage_results = True
+    with pytest.raises(ServiceStopped, match="neither scores nor errors"):
+        list(BulkScorer(api.base_url, texts_per_call=4, in_flight=1).score_rows(rows_of(8)))
+
+
 def test_an_unreachable_service_stops_the_run():
     from support.servers import free_port
     scorer = BulkScorer(f"http://127.0.0.1:{free_port()}", texts_per_call=4, in_flight=2, max_wait=0.1)
