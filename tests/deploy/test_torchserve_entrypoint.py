@@ -47,7 +47,10 @@ def test_image_entrypoint_serves_the_demo_archive(demo_store, tmp_path, with_can
         assert ready.returncode == 0, ready.stderr
         model = torchserve_process.model_status(ports.urls()["management"])
         # Workers and batching from the archive's model-config.yaml.
-        assert model["batchSize"] == 16 and model["maxBatchDelay"] == 5 and len(model["workers"]) == 2
+        from toxmon.model.handler_files import shipped_model_config
+        shipped = shipped_model_config()
+        assert (model["batchSize"], model["maxBatchDelay"], len(model["workers"])) == (
+            shipped["batchSize"], shipped["maxBatchDelay"], shipped["maxWorkers"])
         reply = requests.post(f"{ports.urls()['inference']}/predictions/toxic-bert",
                               json={"text": "You worthless idiot."}, timeout=30)
         assert reply.status_code == 200 and reply.json()["is_toxic"] is True
