@@ -56,7 +56,6 @@ class BulkScorer(ApiCaller):
         self.texts_per_call = texts_per_call
         self.in_flight = in_flight
         self.max_chars_per_call = max_chars_per_call
-        self.calls = 0  # HTTP calls made, splits included
 
     # --- grouping rows into calls ---------------------------------------------------------
     def calls_of(self, rows):
@@ -77,23 +76,18 @@ class BulkScorer(ApiCaller):
     # --- one call -------------------------------------------------------------------------
     def _score_texts(self, texts: list[str]) -> list:
         """A result or a ScoreError per text; raises ServiceStopped."""
-        self.calls += 1
         try:
             response = self.post({"texts": texts})
         except ScoreError as error:
             raise ServiceStopped(str(error)) from None
         if response.status_code == 200:
             return self._results(response, len(texts))
-        if response.status_code in SPLIT_ON:
-            if len(texts) == 1:
-                return [error_of(response)]
-            half = len(texts) // 2
-            return self._score_texts(texts[:half]) + self._score_texts(texts[half:])
-        if response.status_code in STOP_ON or response.status_code >= 500:
+        status = response.status_code
+        if status not in SPLIT_ON and (status in STOP_ON or status >= 500):
             raise ServiceStopped(str(error_of(response)))
-        if len(texts) == 1:  # another refusal of the call: it is this text's
+        if len(texts) == 1:  # a refusal of a one-text call is that text's
             return [error_of(response)]
-        half = len(texts) // 2
+        half = len(texts) // 2  # too big, too slow, or refused for one of them: halve
         return self._score_texts(texts[:half]) + self._score_texts(texts[half:])
 
     @staticmethod
