@@ -62,7 +62,8 @@ def test_calls_hold_at_most_the_characters_a_call_may_have(api):
     rows = [InputRow(n, "x" * 6000 + f" {n}") for n in range(1, 8)]
     assert [row.number for row, _ in scorer.score_rows(iter(rows))] == list(range(1, 8))
     assert max(sum(map(len, call)) for call in api.calls) <= 20_000
-    assert [len(call) for call in api.calls] == [3, 3, 1]
+    # calls in flight arrive in either order: the packing is what counts
+    assert sorted(len(call) for call in api.calls) == [1, 3, 3]
 
 
 def test_a_call_refused_for_its_size_is_split_until_it_fits(api):
