@@ -163,14 +163,20 @@ $(GOOGLEAPIS): | $(ISTIO_MODELS)
 $(GOOGLEAPIS_23):
 	npm install --no-audit --no-fund --prefix build/npm-googleapis-23 googleapis@23.0.0
 
-# The layers in tests/pytest.ini's order, unit first: a broken change fails in a minute, and
-# the other layers are then not started (tests/conftest.py). The slowest tests are listed at the end.
-TEST_LAYERS := $(addprefix tests/,$(shell sed -n 's/^testpaths *= *//p' tests/pytest.ini))
+# The unit layer first, alone and on every core: a broken change fails in a couple of minutes
+# and nothing else starts. Then the other layers in two lanes at once (scripts/test-lanes.sh;
+# the balance is in docs/testing.md): the running service (the session's shared TorchServe and
+# UI, and the faults' own), and the builds (the package, the benchmark's servers, the images;
+# deploy's `pip install .` and the images' wheelhouse both build the project in its tree, so
+# they share a lane). Each session lists its slowest tests at the end.
+TEST_LANE_SERVICE := integration e2e stress monitoring faults
+TEST_LANE_BUILDS := deploy bench model containers
 test: system-deps venv-test $(GROOVY_LINT) $(ISTIO_MODELS) $(GOOGLEAPIS) $(GOOGLEAPIS_23)
-	$(PY) -m pytest --durations=40 $(TEST_LAYERS)
+	$(PY) -m pytest -n auto --durations=20 --junitxml=build/test-results/unit.xml tests/unit
+	bash scripts/test-lanes.sh $(PY) service "$(TEST_LANE_SERVICE)" builds "$(TEST_LANE_BUILDS)"
 
 test-unit: venv-test
-	$(PY) -m pytest tests/unit --cov=handler --cov=ui/toxicity_ui --cov-report=xml:build/coverage/coverage.xml \
+	$(PY) -m pytest -n auto tests/unit --cov=handler --cov=ui/toxicity_ui --cov-report=xml:build/coverage/coverage.xml \
 	  --cov-report=term --junitxml=build/test-results/unit.xml
 
 # --- containers and clusters -------------------------------------------------------

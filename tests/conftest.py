@@ -2,9 +2,13 @@
 
 The demo model and archive are built once per test run with the same
 Makefile targets a user runs (`make model`, `make archive`), into build/test
-so a user's own model and archive are never touched.
+so a user's own model and archive are never touched. `make test` runs the layers
+in two pytest sessions at once (scripts/test-lanes.sh): the first to need the demo
+builds it under a lock, the other waits and finds it current.
 """
 
+import contextlib
+import fcntl
 from pathlib import Path
 
 import pytest
@@ -34,9 +38,18 @@ CANDIDATE_MODEL_DIR = TEST_BUILD / "models" / "demo-candidate"
 DEMO_STORE = TEST_BUILD / "model-store"
 
 
+@contextlib.contextmanager
+def demo_build_lock():
+    TEST_BUILD.mkdir(parents=True, exist_ok=True)
+    with open(TEST_BUILD / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
+
+
 @pytest.fixture(scope="session")
 def demo_model_dir() -> Path:
-    make("model", "MODEL_SOURCE=demo", f"MODEL_DIR={DEMO_MODEL_DIR}")
+    with demo_build_lock():
+        make("model", "MODEL_SOURCE=demo", f"MODEL_DIR={DEMO_MODEL_DIR}")
     return DEMO_MODEL_DIR
 
 
@@ -44,9 +57,10 @@ def demo_model_dir() -> Path:
 def demo_store(demo_model_dir) -> Path:
     """The demo archive (version 1.0) and the demo's rollout candidate (2.0, one worker):
     every test TorchServe serves both, the candidate idle unless a test routes to it."""
-    make("archive", "MODEL_SOURCE=demo", f"MODEL_DIR={demo_model_dir}", f"ARCHIVE_DIR={DEMO_STORE}")
-    make("candidate", f"CANDIDATE_MODEL_DIR={CANDIDATE_MODEL_DIR}", f"ARCHIVE_DIR={DEMO_STORE}",
-         f"CANDIDATE_VERSION={CANDIDATE_VERSION}")
+    with demo_build_lock():
+        make("archive", "MODEL_SOURCE=demo", f"MODEL_DIR={demo_model_dir}", f"ARCHIVE_DIR={DEMO_STORE}")
+        make("candidate", f"CANDIDATE_MODEL_DIR={CANDIDATE_MODEL_DIR}", f"ARCHIVE_DIR={DEMO_STORE}",
+             f"CANDIDATE_VERSION={CANDIDATE_VERSION}")
     assert (DEMO_STORE / "toxic-bert.mar").is_file() and (DEMO_STORE / "toxic-bert-candidate.mar").is_file()
     return DEMO_STORE
 
@@ -58,13 +72,14 @@ def primary_store(demo_store) -> Path:
     import os
     import shutil
     store = TEST_BUILD / "model-store-primary"
-    store.mkdir(parents=True, exist_ok=True)
-    target = store / "toxic-bert.mar"
-    target.unlink(missing_ok=True)
-    try:
-        os.link(demo_store / "toxic-bert.mar", target)
-    except OSError:
-        shutil.copyfile(demo_store / "toxic-bert.mar", target)
+    with demo_build_lock():
+        store.mkdir(parents=True, exist_ok=True)
+        target = store / "toxic-bert.mar"
+        target.unlink(missing_ok=True)
+        try:
+            os.link(demo_store / "toxic-bert.mar", target)
+        except OSError:
+            shutil.copyfile(demo_store / "toxic-bert.mar", target)
     return store
 
 

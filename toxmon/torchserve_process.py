@@ -93,6 +93,7 @@ def local_settings(model_store: Path, ports: Ports, settings: dict | None = None
 def run_settings(run_dir: Path, model_store: Path, ports: Ports, settings: dict | None = None,
                  archive: str | list[str] | None = None) -> dict:
     """What a local TorchServe is given: TS_* settings, its logs and temp dir in `run_dir`."""
+    check_socket_path(run_dir)
     return {**local_settings(model_store, ports, settings, archive),
             "TMPDIR": str(run_dir / "tmp"), "TEMP": str(run_dir / "tmp"),
             "LOG_LOCATION": str(run_dir / "logs"), "METRICS_LOCATION": str(run_dir / "logs")}
@@ -136,15 +137,29 @@ def command(model_store: Path, config: Path | None = None) -> list[str]:
             "--model-store", str(model_store)]
 
 
+# TorchServe's workers listen on Unix sockets named <TEMP>/.ts.sock.<9000 + n>; Linux takes at
+# most 107 bytes for such a path, and a longer one fails every worker start, retried forever.
+WORKER_SOCKET = ".ts.sock.90000"
+UNIX_SOCKET_PATH_MAX = 107
+
+
+def check_socket_path(run_dir: Path) -> None:
+    socket_path = run_dir / "tmp" / WORKER_SOCKET
+    if len(os.fsencode(socket_path)) > UNIX_SOCKET_PATH_MAX:
+        raise ValueError(f"run directory {run_dir} is too long for TorchServe's worker sockets "
+                         f"({len(os.fsencode(socket_path))} bytes, at most {UNIX_SOCKET_PATH_MAX}): "
+                         "choose a shorter one")
+
+
 def start(run_dir: Path, model_store: Path, ports: Ports, settings: dict | None = None,
           archive: str | list[str] | None = None, config: Path | None = None) -> subprocess.Popen:
     """Start TorchServe in the foreground of a new process group (stoppable as a whole)."""
     run_dir, model_store = run_dir.resolve(), model_store.resolve()
+    env = {**os.environ, **run_settings(run_dir, model_store, ports, settings, archive)}
     for sub in ("logs", "tmp"):
         (run_dir / sub).mkdir(parents=True, exist_ok=True)
     log = open(run_dir / "logs" / "console.log", "ab")
-    return subprocess.Popen(command(model_store, config), cwd=run_dir,
-                            env={**os.environ, **run_settings(run_dir, model_store, ports, settings, archive)},
+    return subprocess.Popen(command(model_store, config), cwd=run_dir, env=env,
                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True)
 

@@ -3,13 +3,17 @@
 import threading
 from http.server import ThreadingHTTPServer
 
+# shutdown() waits for the serving loop's next poll: at the default 0.5 s, every test that
+# starts a server would spend half a second stopping it.
+POLL_SECONDS = 0.02
+
 
 class LocalHttpServer:
     def __init__(self, handler_class):
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
         self.server.daemon_threads = True
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(POLL_SECONDS,), daemon=True)
 
     def __enter__(self):
         self._thread.start()

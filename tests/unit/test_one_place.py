@@ -250,3 +250,16 @@ def test_the_layers_import_downwards_only():
             assert "toxmon" not in tops, name
         if name in HANDLER_MODULES:
             assert not tops & {"toxmon", "toxicity_ui"}, name
+
+
+def test_make_test_runs_every_layer_exactly_once():
+    """`make test` runs tests/unit, then the Makefile's two lanes: a layer in neither would never
+    run in CI, one in both would run twice at once."""
+    makefile = (ROOT / "Makefile").read_text()
+    lanes = [re.search(rf"^{name} := (.*)$", makefile, re.M).group(1).split()
+             for name in ("TEST_LANE_SERVICE", "TEST_LANE_BUILDS")]
+    ini = (ROOT / "tests" / "pytest.ini").read_text()
+    layers = re.search(r"^testpaths *= *(.*)$", ini, re.M).group(1).split()
+    with_tests = {path.parent.name for path in (ROOT / "tests").glob("*/test_*.py")}
+    assert sorted(["unit", *lanes[0], *lanes[1]]) == sorted(layers)
+    assert with_tests == set(layers)
