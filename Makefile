@@ -166,11 +166,11 @@ $(GOOGLEAPIS_23):
 # The unit layer first, alone and on every core: a broken change fails in a couple of minutes
 # and nothing else starts. Then the other layers in two lanes at once (scripts/test-lanes.sh;
 # the balance is in docs/testing.md): the running service (the session's shared TorchServe and
-# UI, and the faults' own), and the builds (the package, the benchmark's servers, the images;
-# deploy's `pip install .` and the images' wheelhouse both build the project in its tree, so
+# UI, the faults' and the benchmark's own), and the builds (the package, the model's own path,
+# the images; deploy's `pip install .` and the images' wheelhouse both build the project in its tree, so
 # they share a lane). Each session lists its slowest tests at the end.
-TEST_LANE_SERVICE := integration e2e stress monitoring faults
-TEST_LANE_BUILDS := deploy bench model containers
+TEST_LANE_SERVICE := integration e2e stress monitoring faults bench
+TEST_LANE_BUILDS := deploy model containers
 test: system-deps venv-test $(GROOVY_LINT) $(ISTIO_MODELS) $(GOOGLEAPIS) $(GOOGLEAPIS_23)
 	$(PY) -m pytest -n auto --durations=20 --junitxml=build/test-results/unit.xml tests/unit
 	bash scripts/test-lanes.sh $(PY) service "$(TEST_LANE_SERVICE)" builds "$(TEST_LANE_BUILDS)"
