@@ -14,7 +14,11 @@ threads = int(os.environ.get("UI_THREADS", "16"))
 # Above READ_TIMEOUT_SECONDS so the app answers 504 itself before gunicorn kills a worker.
 timeout = int(float(os.environ.get("READ_TIMEOUT_SECONDS", "60"))) + 15
 graceful_timeout = 20
-keepalive = 5
+# Idle connections stay open well past a few seconds: Perspective's Google client (httplib2) reuses
+# its connection without an idle limit of its own and does not retry a send on a connection the
+# server closed, so an application calling every few seconds would see BrokenPipeError. An idle
+# connection costs a file descriptor, not a thread (gthread polls it).
+keepalive = int(os.environ.get("UI_KEEPALIVE_SECONDS", "75"))
 # X-Forwarded-* headers are the app's to believe or not (PROXY_HOPS, werkzeug's ProxyFix), not
 # gunicorn's, which by default takes X-Forwarded-Proto from any client on 127.0.0.1.
 secure_scheme_headers = {}

@@ -5,6 +5,7 @@ the discovery document, curl and requests as the documentation's samples call it
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -24,12 +25,16 @@ TEXTS = ["what kind of idiot name is foo?", "Thanks for the lovely photo", "I wi
          "Muslims are welcome here. Go back to your country, you filthy pig!"]
 
 
-@pytest.fixture(scope="module")
-def service(ui_server):
+def perspective_client(ui_server):
     """The client exactly as Perspective's Python documentation builds it, but for the host."""
     return discovery.build("commentanalyzer", "v1alpha1", developerKey=KEY,
                            discoveryServiceUrl=f"{ui_server.url}/$discovery/rest?version={{apiVersion}}",
                            static_discovery=False)
+
+
+@pytest.fixture(scope="module")
+def service(ui_server):
+    return perspective_client(ui_server)
 
 
 def native_scores(ui_server, text):
@@ -153,3 +158,17 @@ def test_the_calls_are_counted_by_method_key_and_attribute(ui_server, service):
     assert 'toxicity_ui_api_calls_total{api="perspective",key="anonymous",method="analyze",status="200"}' in exposition
     assert 'toxicity_ui_perspective_attributes_total{attribute="THREAT"}' in exposition
     assert KEY not in (ui_server.run_dir / "ui.log").read_text()  # sent as ?key=: the log drops the query
+
+
+def test_the_client_keeps_its_connection_through_a_pause(ui_server):
+    """Google's client reuses its one connection after any pause and does not retry a request it
+    could not send (BrokenPipeError), so the UI keeps an idle connection open past a pause of an
+    application calling now and then: the second call goes on the first call's connection."""
+    client = perspective_client(ui_server)
+    body = {"comment": {"text": "hello again"}, "requestedAttributes": {"TOXICITY": {}}}
+    client.comments().analyze(body=body).execute()
+    (connection,) = client._http.connections.values()
+    first_port = connection.sock.getsockname()[1]
+    time.sleep(6)  # longer than the 5 s after which gunicorn closed idle connections before
+    client.comments().analyze(body=body).execute()
+    assert connection.sock is not None and connection.sock.getsockname()[1] == first_port
