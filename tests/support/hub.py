@@ -61,12 +61,17 @@ def build_hub_snapshot(model_dir: Path, output: Path) -> Path:
 
 
 class LocalHub(LocalHttpServer):
-    def __init__(self, snapshot: Path, repo_id: str = REPO_ID):
+    """keyed_by_content: the address names the snapshot's content (a path prefix of its commit,
+    and a port chosen by it when that port is free), so an image build given it as a build
+    argument reuses its cached download exactly when the hub would serve the same files."""
+
+    def __init__(self, snapshot: Path, repo_id: str = REPO_ID, keyed_by_content: bool = False):
         self.mode = "ok"         # ok | error | cut
         self.requests = []       # (method, path) of every request
         files = {name: (snapshot / name).read_bytes() for name in sorted(p.name for p in snapshot.iterdir())}
         commit = hashlib.sha1("".join(f"{n}:{hashlib.sha256(d).hexdigest()}" for n, d in files.items())
                               .encode()).hexdigest()
+        root = f"/{commit}" if keyed_by_content else ""
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -89,6 +94,9 @@ class LocalHub(LocalHttpServer):
             def _route(self, head):
                 hub.requests.append((self.command, self.path))
                 path = self.path.split("?")[0]
+                if not path.startswith(root + "/"):
+                    return self._send(404, b"", {"X-Error-Code": "RepoNotFound"}, head)
+                path = path[len(root):]
                 if hub.mode == "error":
                     return self._send(500, b'{"error": "Internal Error"}', {"Content-Type": "application/json"},
                                       head)
@@ -138,7 +146,9 @@ class LocalHub(LocalHttpServer):
             def do_HEAD(self):
                 self._route(head=True)
 
-        super().__init__(Handler)
+        # Below free_port()'s range (the other tests' servers) and the kernel's ephemeral ports.
+        super().__init__(Handler, 10000 + int(commit, 16) % 10000 if keyed_by_content else 0)
+        self.base_url += root
         self.commit = commit
 
     def downloads(self, name: str) -> int:

@@ -1,11 +1,11 @@
 """What shadow scoring costs the users of the primary, side by side.
 
-One TorchServe serves the primary (version 1.0) and a candidate (2.0, one worker) of the
-same model; one UI answers every call. Round by round, with the same load generator and
-texts, the UI's routing is switched between primary-only and shadow (every call scored
-again by the candidate in the background), so each pair is measured seconds apart. Then
-two candidates that misbehave: a slower one (fp32 where the primary is int8, its own
-TorchServe) and one without workers (every comparison fails).
+On the tuned stage's servers (run.py), a candidate of the same model (version 2.0, one
+worker) is loaded beside the primary (1.0), and one UI answers every call. Round by round,
+with the same load generator and texts, the UI's routing is switched between primary-only
+and shadow (every call scored again by the candidate in the background), so each pair is
+measured seconds apart. Then two candidates that misbehave: one without workers (every
+comparison fails), and a slower one (fp32 where the primary is int8, its own TorchServe).
 
 What the user sees is measured: texts/s, p50/p95 latency and errors of the UI's answers,
 plus what happened to the comparisons (compared, dropped by the bounded queue, failed).
@@ -74,40 +74,58 @@ class Measured:
         return row
 
 
-def run(args, precision: str, texts: list[str], levels=(2, 8, 32), rounds: int = 2, slower_candidate: bool = True) -> list[dict]:
-    work = args.work_dir
-    store = build_store(args.model_dir, work / "store-rollout", precision, precision)
+def add_candidate(model_dir, store, precision: str) -> None:
+    """The candidate's archive in the tuned stage's store, before its TorchServe starts: it loads
+    the candidate beside the primary, which idle_candidate then leaves without workers."""
+    archive.build_archive(archive.ArchiveRequest(model_dir, store, precision, version=CANDIDATE_VERSION,
+                                                 file_name=archive.CANDIDATE_FILE_NAME, workers=1))
+
+
+def idle_candidate(ports) -> None:
+    """No candidate worker while the tuned stage measures the primary alone (its CPU and memory)."""
+    Management(ports.urls()["management"]).scale_workers(CANDIDATE_VERSION, 0)
+
+
+def run_beside_primary(args, precision: str, texts: list[str], tuned, levels=(2, 8, 32), rounds: int = 2) -> list[dict]:
+    """tuned: the tuned stage's running servers (run.TunedServers), whose TorchServe holds the
+    candidate of add_candidate without workers: it gets its one worker back (TorchServe's
+    model-registering API is off, as shipped), so no server of its own is started."""
+    management = Management(tuned.ports.urls()["management"])
+    management.scale_workers(CANDIDATE_VERSION, 1, timeout=300)
+    torchserve_process.wait_ready(tuned.ports.urls()["management"], 300, version=CANDIDATE_VERSION)
     shadow = Routing("shadow", CANDIDATE_VERSION)
-    with torchserve(store, work / "ts-rollout", None) as (url, ports, pid), \
-            ui_in_front(ports, work / "ui-rollout") as (ui_url, ui_pid):
+    measured = Measured(tuned.ui_url, tuned.ui_dir / "rollout" / "routing.json", [tuned.pid, tuned.ui_pid],
+                        texts, args.duration)
+    measured.run("warm-up", shadow, max(levels))
+    measured.rows.clear()
+    for round_ in range(1, rounds + 1):
+        for level in levels:
+            measured.run(f"primary only, {level} clients, round {round_}", Routing(), level)
+            measured.run(f"shadow, {level} clients, round {round_}", shadow, level)
+    # A candidate that fails every call: no worker left (TorchServe answers 503 at once).
+    management.scale_workers(CANDIDATE_VERSION, 0)
+    for level in sorted({min(levels), max(levels)}):
+        measured.run(f"shadow, failing candidate, {level} clients", shadow, level)
+    return measured.rows
+
+
+def run_slower_candidate(args, precision: str, texts: list[str], levels=(2, 8, 32)) -> list[dict]:
+    """An fp32 candidate behind an int8 primary: a TorchServe and UI of their own, since the
+    candidate's slowness must not be the tuned servers' after their stage."""
+    work = args.work_dir
+    shadow = Routing("shadow", CANDIDATE_VERSION)
+    slow_store = build_store(args.model_dir, work / "store-rollout-slow", precision, "fp32")
+    with torchserve(slow_store, work / "ts-rollout-slow", None) as (url, ports, pid), \
+            ui_in_front(ports, work / "ui-rollout-slow") as (ui_url, ui_pid):
         torchserve_process.wait_ready(ports.urls()["management"], 300, version=CANDIDATE_VERSION)
-        routing_file = work / "ui-rollout" / "rollout" / "routing.json"
-        measured = Measured(ui_url, routing_file, [pid, ui_pid], texts, args.duration)
-        measured.run("warm-up", shadow, max(levels))
+        measured = Measured(ui_url, work / "ui-rollout-slow" / "rollout" / "routing.json", [pid, ui_pid],
+                            texts, args.duration)
+        measured.run("warm-up", Routing(), max(levels))
         measured.rows.clear()
-        for round_ in range(1, rounds + 1):
-            for level in levels:
-                measured.run(f"primary only, {level} clients, round {round_}", Routing(), level)
-                measured.run(f"shadow, {level} clients, round {round_}", shadow, level)
-        # A candidate that fails every call: no worker left (TorchServe answers 503 at once).
-        Management(ports.urls()["management"]).scale_workers(CANDIDATE_VERSION, 0)
         for level in sorted({min(levels), max(levels)}):
-            measured.run(f"shadow, failing candidate, {level} clients", shadow, level)
-        rows = measured.rows
-    if slower_candidate and precision != "fp32":
-        slow_store = build_store(args.model_dir, work / "store-rollout-slow", precision, "fp32")
-        with torchserve(slow_store, work / "ts-rollout-slow", None) as (url, ports, pid), \
-                ui_in_front(ports, work / "ui-rollout-slow") as (ui_url, ui_pid):
-            torchserve_process.wait_ready(ports.urls()["management"], 300, version=CANDIDATE_VERSION)
-            measured = Measured(ui_url, work / "ui-rollout-slow" / "rollout" / "routing.json", [pid, ui_pid],
-                                texts, args.duration)
-            measured.run("warm-up", Routing(), max(levels))
-            measured.rows.clear()
-            for level in sorted({min(levels), max(levels)}):
-                measured.run(f"primary only, slow-candidate server, {level} clients", Routing(), level)
-                measured.run(f"shadow, slower candidate (fp32), {level} clients", shadow, level)
-            rows += measured.rows
-    return rows
+            measured.run(f"primary only, slow-candidate server, {level} clients", Routing(), level)
+            measured.run(f"shadow, slower candidate (fp32), {level} clients", shadow, level)
+        return measured.rows
 
 
 def ratios(rows: list[dict]) -> dict:

@@ -10,6 +10,7 @@ Results: bench/results/<time>.json, latest.json, latest.md, latest.png.
 """
 
 import argparse
+import dataclasses
 import datetime
 import json
 import shlex
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from precision import not_native_reason
 
+from .. import torchserve_process
 from ..checkout import root
 from . import batching, bulk_scoring, hardware_limit, perspective, rollout, scenarios
 from .accounting import PeakMemory, cpu_seconds
@@ -31,8 +33,21 @@ ROOT = root()
 CONFIGS = ("naive", "torchserve-stock", "tuned-torchserve", "tuned-ui", "scenarios", "rollout", "perspective",
            "bulk", "batching", "hardware-limit")
 # The stages that run on the fastest native precision's tuned servers, after its levels.
-ON_TUNED_SERVERS = ("perspective", "bulk", "batching")
+ON_TUNED_SERVERS = ("perspective", "bulk", "batching", "rollout")
 STOCK_CONFIG = ROOT / "bench" / "torchserve-stock.properties"
+
+
+@dataclasses.dataclass(frozen=True)
+class TunedServers:
+    """The tuned stage's TorchServe (its predictions URL, ports, process group and model store)
+    and the UI in front of it (its API URL, process group and run directory)."""
+    url: str
+    ports: torchserve_process.Ports
+    pid: int
+    store: Path
+    ui_url: str
+    ui_pid: int
+    ui_dir: Path
 
 
 # --- measuring ------------------------------------------------------------------------
@@ -142,12 +157,18 @@ def run_side_by_side(args, precisions: list[str], texts: list[str]) -> tuple[lis
     for precision in (p for p in precisions if wanted or (on_tuned and p == served_precision_of(precisions))):
         print(f"TorchServe, this project's configuration, {precision}", flush=True)
         store = build_archive(args.model_dir, args.work_dir / f"store-{precision}", precision)
+        served_here = precision == served_precision_of(precisions)
+        if "rollout" in configs and served_here:
+            rollout.add_candidate(args.model_dir, store, precision)
         servers = [(store, args.work_dir / f"ts-tuned-{precision}", None)]
-        batching_here = "batching" in configs and precision == served_precision_of(precisions)
+        batching_here = "batching" in configs and served_here
         if batching_here:  # its second server starts with the tuned one, and idles until its stage
             servers.append((batching.previous_store(args, precision), args.work_dir / "ts-batching-previous", None))
-        with torchserves(servers) as started, ui_in_front(started[0][1], args.work_dir / f"ui-{precision}") as (ui_url, ui_pid):
+        ui_dir = args.work_dir / f"ui-{precision}"
+        with torchserves(servers) as started, ui_in_front(started[0][1], ui_dir) as (ui_url, ui_pid):
             url, ports, pid = started[0]
+            if "rollout" in configs and served_here:
+                rollout.idle_candidate(ports)
             if (served := served_precision(url)) != precision:  # never report one precision as another
                 raise RuntimeError(f"asked for {precision}, TorchServe serves {served}")
             direct, through_ui = [], []
@@ -161,13 +182,15 @@ def run_side_by_side(args, precisions: list[str], texts: list[str]) -> tuple[lis
                     through_ui += measure("tuned-ui", precision, ui_url, [pid, ui_pid], texts, [level],
                                           args.duration, args.warmup, ui_pgid=ui_pid)
             runs += direct + through_ui
-            if precision == served_precision_of(precisions):
+            if served_here:
                 previous = (started[1][0], started[1][2]) if batching_here else None
-                stages = run_on_tuned_servers(args, precision, texts, url, pid, ui_url, ui_pid, previous)
+                tuned = TunedServers(url, ports, pid, store, ui_url, ui_pid, ui_dir)
+                stages = run_on_tuned_servers(args, precision, texts, tuned, previous)
     return runs, stages
 
 
-def run_on_tuned_servers(args, precision, texts, url, pid, ui_url, ui_pid, previous) -> dict:
+def run_on_tuned_servers(args, precision, texts, tuned: TunedServers, previous) -> dict:
+    url, pid, ui_url, ui_pid = tuned.url, tuned.pid, tuned.ui_url, tuned.ui_pid
     stages = {}
     if "perspective" in args.configs:
         print(f"Perspective's API against the native one, {precision}", flush=True)
@@ -179,7 +202,15 @@ def run_on_tuned_servers(args, precision, texts, url, pid, ui_url, ui_pid, previ
     if "batching" in args.configs:
         print(f"Few clients: the shipped batching against the previous, alternated, {precision}", flush=True)
         stages["batching"] = batching.run(args, texts, (url, pid), previous)
+    if "rollout" in args.configs:  # last: it loads a candidate beside the primary
+        print(f"Shadow scoring's cost to the primary, {precision}", flush=True)
+        stages["rollout"] = rollout.run_beside_primary(args, precision, texts, tuned, rollout_levels(args),
+                                                       args.rollout_rounds)
     return stages
+
+
+def rollout_levels(args) -> tuple[int, ...]:
+    return tuple(int(c) for c in args.rollout_levels.split(","))
 
 
 def shipped_batching() -> dict:
@@ -231,12 +262,10 @@ def main(argv=None) -> int:
     if "scenarios" in args.configs and precision:
         print(f"Serving paths of this project's handler, {precision}", flush=True)
         scenario_rows = scenarios.run(args, precision, texts)
-    rollout_rows = []
-    if "rollout" in args.configs and precision:
-        print(f"Shadow scoring's cost to the primary, {precision}", flush=True)
-        rollout_rows = rollout.run(args, precision, texts,
-                                   levels=tuple(int(c) for c in args.rollout_levels.split(",")),
-                                   rounds=args.rollout_rounds, slower_candidate=args.rollout_slower_candidate)
+    rollout_rows = stages.get("rollout", [])
+    if "rollout" in args.configs and args.rollout_slower_candidate and precision not in (None, "fp32"):
+        print(f"Shadow scoring with a slower candidate (fp32 behind {precision})", flush=True)
+        rollout_rows = rollout_rows + rollout.run_slower_candidate(args, precision, texts, rollout_levels(args))
 
     created = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     arguments = sys.argv[1:] if argv is None else argv
