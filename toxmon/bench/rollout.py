@@ -86,7 +86,7 @@ def idle_candidate(ports) -> None:
     Management(ports.urls()["management"]).scale_workers(CANDIDATE_VERSION, 0)
 
 
-def run_beside_primary(args, precision: str, texts: list[str], tuned, levels=(2, 8, 32), rounds: int = 2) -> list[dict]:
+def run_beside_primary(args, texts: list[str], tuned, levels=(2, 8, 32), rounds: int = 2) -> list[dict]:
     """tuned: the tuned stage's running servers (run.TunedServers), whose TorchServe holds the
     candidate of add_candidate without workers: it gets its one worker back (TorchServe's
     model-registering API is off, as shipped), so no server of its own is started."""

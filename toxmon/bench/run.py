@@ -39,12 +39,11 @@ STOCK_CONFIG = ROOT / "bench" / "torchserve-stock.properties"
 
 @dataclasses.dataclass(frozen=True)
 class TunedServers:
-    """The tuned stage's TorchServe (its predictions URL, ports, process group and model store)
-    and the UI in front of it (its API URL, process group and run directory)."""
+    """The tuned stage's TorchServe (its predictions URL, ports and process group) and the UI in
+    front of it (its API URL, process group and run directory)."""
     url: str
     ports: torchserve_process.Ports
     pid: int
-    store: Path
     ui_url: str
     ui_pid: int
     ui_dir: Path
@@ -184,7 +183,7 @@ def run_side_by_side(args, precisions: list[str], texts: list[str]) -> tuple[lis
             runs += direct + through_ui
             if served_here:
                 previous = (started[1][0], started[1][2]) if batching_here else None
-                tuned = TunedServers(url, ports, pid, store, ui_url, ui_pid, ui_dir)
+                tuned = TunedServers(url, ports, pid, ui_url, ui_pid, ui_dir)
                 stages = run_on_tuned_servers(args, precision, texts, tuned, previous)
     return runs, stages
 
@@ -204,8 +203,7 @@ def run_on_tuned_servers(args, precision, texts, tuned: TunedServers, previous) 
         stages["batching"] = batching.run(args, texts, (url, pid), previous)
     if "rollout" in args.configs:  # last: it loads a candidate beside the primary
         print(f"Shadow scoring's cost to the primary, {precision}", flush=True)
-        stages["rollout"] = rollout.run_beside_primary(args, precision, texts, tuned, rollout_levels(args),
-                                                       args.rollout_rounds)
+        stages["rollout"] = rollout.run_beside_primary(args, texts, tuned, rollout_levels(args), args.rollout_rounds)
     return stages
 
 
