@@ -14,8 +14,8 @@ mkdir -p "$results"
 lane() {  # lane NAME LAYER...: one pytest session over tests/LAYER...
     local name=$1; shift
     # A temporary directory of its own (a session clears old numbered ones when it starts),
-    # with a short path: TorchServe's worker sockets live under it, and a Unix socket's path
-    # has at most 107 bytes.
+    # with a short path: TorchServe's worker sockets live under it (the limit on their path:
+    # toxmon/torchserve_process.py, check_socket_path).
     "$python" -m pytest --durations=20 --junitxml="$results/$name.xml" \
         --basetemp="${TMPDIR:-/tmp}/tm-$name" "${@/#/tests/}"
 }
