@@ -32,8 +32,7 @@ def build_store(model_dir, store, precision: str, candidate_precision: str):
     if archive.needs_precision_files(precision) or archive.needs_precision_files(candidate_precision):
         archive.prepare_precision_files(model_dir)
     archive.build_archive(archive.ArchiveRequest(model_dir, store, precision))
-    archive.build_archive(archive.ArchiveRequest(model_dir, store, candidate_precision, version=CANDIDATE_VERSION,
-                                                 file_name=archive.CANDIDATE_FILE_NAME, workers=1))
+    add_candidate(model_dir, store, candidate_precision)
     return store
 
 
@@ -75,8 +74,8 @@ class Measured:
 
 
 def add_candidate(model_dir, store, precision: str) -> None:
-    """The candidate's archive in the tuned stage's store, before its TorchServe starts: it loads
-    the candidate beside the primary, which idle_candidate then leaves without workers."""
+    """The candidate's archive (version 2.0, one worker) in `store`, which a TorchServe started
+    on it loads beside the primary (the tuned stage then takes its worker away: idle_candidate)."""
     archive.build_archive(archive.ArchiveRequest(model_dir, store, precision, version=CANDIDATE_VERSION,
                                                  file_name=archive.CANDIDATE_FILE_NAME, workers=1))
 

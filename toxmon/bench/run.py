@@ -157,7 +157,8 @@ def run_side_by_side(args, precisions: list[str], texts: list[str]) -> tuple[lis
         print(f"TorchServe, this project's configuration, {precision}", flush=True)
         store = build_archive(args.model_dir, args.work_dir / f"store-{precision}", precision)
         served_here = precision == served_precision_of(precisions)
-        if "rollout" in configs and served_here:
+        rollout_here = "rollout" in configs and served_here
+        if rollout_here:
             rollout.add_candidate(args.model_dir, store, precision)
         servers = [(store, args.work_dir / f"ts-tuned-{precision}", None)]
         batching_here = "batching" in configs and served_here
@@ -166,7 +167,7 @@ def run_side_by_side(args, precisions: list[str], texts: list[str]) -> tuple[lis
         ui_dir = args.work_dir / f"ui-{precision}"
         with torchserves(servers) as started, ui_in_front(started[0][1], ui_dir) as (ui_url, ui_pid):
             url, ports, pid = started[0]
-            if "rollout" in configs and served_here:
+            if rollout_here:
                 rollout.idle_candidate(ports)
             if (served := served_precision(url)) != precision:  # never report one precision as another
                 raise RuntimeError(f"asked for {precision}, TorchServe serves {served}")
